@@ -1,0 +1,97 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// System libraries come from Debian's -dev packages (`make test` installs them).
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+]
+
+let package = Package(
+    name: "Rampart",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ServiceKit", targets: ["ServiceKit"]),
+        .library(name: "ServiceKitTesting", targets: ["ServiceKitTesting"]),
+        .library(name: "Firewall", targets: ["Firewall"]),
+        .executable(name: "teams-service", targets: ["TeamsService"]),
+        .executable(name: "burger-service", targets: ["BurgerService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
+    ],
+    targets: systemLibraries + [
+        // The Quart/Flask-style framework every Rampart service (and the proxy's admin listener) is built on.
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "CZlib",
+                "CLibCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Stencil", package: "Stencil"),
+            ]
+        ),
+        // In-process and live test clients for ServiceKit apps.
+        .target(
+            name: "ServiceKitTesting",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // The request firewall: PCRE2 rule matching, no sockets.
+        .target(name: "Firewall", dependencies: ["CPCRE2"]),
+
+        // Example backend services.
+        .executableTarget(
+            name: "TeamsService",
+            dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "BurgerService",
+            dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("templates")]
+        ),
+
+        // Benchmark peers: the same hello endpoint on ServiceKit and on plain Hummingbird.
+        .executableTarget(
+            name: "HelloServiceKit",
+            dependencies: ["ServiceKit"],
+            path: "Benchmarks/HelloServiceKit"
+        ),
+        .executableTarget(
+            name: "HelloHummingbird",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/HelloHummingbird"
+        ),
+
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                "ServiceKit",
+                "ServiceKitTesting",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
+        .testTarget(
+            name: "ExampleServicesTests",
+            dependencies: ["TeamsService", "BurgerService", "ServiceKitTesting"]
+        ),
+    ]
+)

@@ -1,0 +1,100 @@
+import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The frozen state of a built app that every request reads: made once by ``ServiceApp/buildResponder()``,
+/// never changed afterwards, so requests share it without locks.
+final class AppRuntime: Sendable {
+    static let defaultConfig = ServiceConfig()
+
+    let name: String
+    let config: ServiceConfig
+    let signals: AppSignals
+    let hooks: HookSet
+    let sessions: SessionSerializer?
+    let templates: TemplateRenderer?
+    let routesByName: [String: RoutePattern]
+    let logger: Logger
+
+    init(
+        name: String,
+        config: ServiceConfig,
+        signals: AppSignals,
+        hooks: HookSet,
+        templates: TemplateRenderer?,
+        routesByName: [String: RoutePattern],
+        logger: Logger
+    ) {
+        self.name = name
+        self.config = config
+        self.signals = signals
+        self.hooks = hooks
+        self.sessions = config.secretKey.map {
+            SessionSerializer(secretKey: $0, fallbackKeys: config.values(of: "SECRET_KEY_FALLBACKS"))
+        }
+        self.templates = templates
+        self.routesByName = routesByName
+        self.logger = logger
+    }
+
+    /// The session stored in the request's cookie; empty when there is none or it does not verify.
+    func loadSession(from cookieHeader: String?) -> Session {
+        guard let sessions = self.sessions, let cookieHeader,
+            let value = Self.cookie(named: self.config.string("SESSION_COOKIE_NAME") ?? "session", in: cookieHeader),
+            let values = sessions.decode(value, maxAge: self.config.permanentSessionLifetime)
+        else { return Session() }
+        return Session(values)
+    }
+
+    /// The `Set-Cookie` value that stores `session`, or `nil` when the cookie need not change (Flask's
+    /// `save_session`: only when modified, or on every request for a permanent session when
+    /// `SESSION_REFRESH_EACH_REQUEST` is on).
+    func sessionCookie(for session: Session, now: Date = Date()) -> String? {
+        guard let sessions = self.sessions else { return nil }
+        let config = self.config
+        let name = config.string("SESSION_COOKIE_NAME") ?? "session"
+        var attributes: [String] = []
+        if let domain = config.string("SESSION_COOKIE_DOMAIN") { attributes.append("Domain=\(domain)") }
+        if session.isEmpty {
+            guard session.modified else { return nil }
+            attributes.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+            attributes.append("Max-Age=0")
+        } else {
+            let refresh = session.permanent && (config.bool("SESSION_REFRESH_EACH_REQUEST") ?? true)
+            guard session.modified || refresh else { return nil }
+            if session.permanent {
+                attributes.append("Expires=\(HTTPDate.format(now.addingTimeInterval(config.permanentSessionLifetime)))")
+            }
+        }
+        if config.bool("SESSION_COOKIE_SECURE") == true { attributes.append("Secure") }
+        if config.bool("SESSION_COOKIE_HTTPONLY") ?? true { attributes.append("HttpOnly") }
+        attributes.append("Path=\(config.string("SESSION_COOKIE_PATH") ?? config.string("APPLICATION_ROOT") ?? "/")")
+        if let sameSite = config.string("SESSION_COOKIE_SAMESITE") { attributes.append("SameSite=\(sameSite)") }
+        let value = session.isEmpty ? "" : sessions.encode(session.values, at: now)
+        return ([name + "=" + value] + attributes).joined(separator: "; ")
+    }
+
+    /// The value of cookie `name` in a `Cookie` request header.
+    static func cookie(named name: String, in header: String) -> String? {
+        for pair in header.split(separator: ";") {
+            let trimmed = pair.drop { $0 == " " }
+            guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == name else { continue }
+            var value = trimmed[trimmed.index(after: equals)...]
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+            return String(value)
+        }
+        return nil
+    }
+}
+
+extension ServiceConfig {
+    /// The strings of a string-list key; empty when unset.
+    func values(of key: String) -> [String] {
+        if case .array(let items)? = self[key] { return items.compactMap(\.stringValue) }
+        return []
+    }
+}
