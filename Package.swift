@@ -79,10 +79,17 @@ let package = Package(
             path: "Benchmarks/HelloHummingbird"
         ),
 
+        // Helpers shared by the test targets: Python peers, locks for closures.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
                 "ServiceKit",
+                "TestSupport",
                 "ServiceKitTesting",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,7 +98,9 @@ let package = Package(
         .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
         .testTarget(
             name: "ExampleServicesTests",
-            dependencies: ["TeamsService", "BurgerService", "ServiceKitTesting"]
+            dependencies: [
+                "TeamsService", "BurgerService", "ServiceKitTesting", "TestSupport",
+            ]
         ),
     ]
 )

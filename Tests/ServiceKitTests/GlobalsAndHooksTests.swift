@@ -3,6 +3,7 @@ import HTTPTypes
 import ServiceKit
 import ServiceKitTesting
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Globals and request hooks")

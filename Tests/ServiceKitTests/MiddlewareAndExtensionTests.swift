@@ -3,6 +3,7 @@ import Hummingbird
 import ServiceKit
 import ServiceKitTesting
 import Synchronization
+import TestSupport
 import Testing
 
 /// The seed's XFFMiddleware: fakes an X-Forwarded-For chain when the request has none.

@@ -3,6 +3,7 @@ import Logging
 import ServiceKit
 import ServiceKitTesting
 import Synchronization
+import TestSupport
 import Testing
 
 /// Records log messages so tests can assert on what was logged.

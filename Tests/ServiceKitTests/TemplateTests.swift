@@ -1,6 +1,7 @@
 import Foundation
 import ServiceKit
 import ServiceKitTesting
+import TestSupport
 import Testing
 
 @Suite("Templates")

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Runs a Python peer script from `Tests/Peers` and returns its exit status and standard output.
-func runPeer(_ script: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
+public func runPeer(_ script: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
     let peers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Peers")
+        .appendingPathComponent("Peers")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", peers.appendingPathComponent(script).path] + arguments
