@@ -36,6 +36,9 @@ struct TemplateTests {
             "page.html": "<p>{{ comment }}</p><p>{{ trusted|safe }}</p>{% if admin %}<b>admin</b>{% endif %}",
             "note.txt": "note: {{ comment }}",
             "feed.xml": "<title>{{ title }}</title>",
+            "base.html": "<main>{% block content %}{% endblock %}</main>{% include \"footer.html\" %}",
+            "child.html": "{% extends \"base.html\" %}{% block content %}{{ comment }}{% endblock %}",
+            "footer.html": "<footer>{{ comment }}</footer>",
         ]
         for (name, text) in files {
             try? text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -84,6 +87,11 @@ struct TemplateTests {
         #expect(try renderer.render("note.txt", values) == "note: <script>alert('x')</script> & co")
         #expect(try renderer.render("feed.xml", ["title": "Fish & Chips"]) == "<title>Fish &amp; Chips</title>")
         #expect(try renderer.render("page.html", ["comment": Markup("<i>marked</i>")]).hasPrefix("<p><i>marked</i></p>"))
+    }
+
+    @Test func extendsAndIncludeReadNeighbouringTemplates() throws {
+        let text = try TemplateRenderer(directory: Self.folder).render("child.html", ["comment": "<hi>"])
+        #expect(text == "<main>&lt;hi&gt;</main><footer>&lt;hi&gt;</footer>")
     }
 
     @Test func missingTemplatesAndEscapesAreErrors() {

@@ -25,7 +25,7 @@ public struct AppResponder: HTTPResponder {
         let runtime = self.runtime
         var context = context
         context.runtime = runtime
-        context.session = runtime.loadSession(from: request.headers[.cookie])
+        if let session = runtime.loadSession(from: request.headers[.cookie]) { context.session = session }
         let signals = runtime.signals
         if signals.requestStarted.hasReceivers { await signals.requestStarted.send(from: runtime.name, request) }
 

@@ -41,12 +41,12 @@ final class AppRuntime: Sendable {
         self.logger = logger
     }
 
-    /// The session stored in the request's cookie; empty when there is none or it does not verify.
-    func loadSession(from cookieHeader: String?) -> Session {
+    /// The session stored in the request's cookie; `nil` when there is none or it does not verify.
+    func loadSession(from cookieHeader: String?) -> Session? {
         guard let sessions = self.sessions, let cookieHeader,
             let value = Self.cookie(named: self.config.string("SESSION_COOKIE_NAME") ?? "session", in: cookieHeader),
             let values = sessions.decode(value, maxAge: self.config.permanentSessionLifetime)
-        else { return Session() }
+        else { return nil }
         return Session(values)
     }
 
