@@ -15,11 +15,14 @@ bin=$(swift build "${flags[@]}" --show-bin-path)
 python3 -c "import quart, hypercorn" 2>/dev/null || python3 -m pip install --quiet quart hypercorn
 
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+# hypercorn runs its worker as a child process: stop whole process groups, not just the leaders.
+trap 'for pid in "${pids[@]}"; do kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done; wait 2>/dev/null || true' EXIT
+set -m
 taskset -c 1 "$bin/HelloServiceKit" 18081 >/dev/null 2>&1 & pids+=($!)
 taskset -c 1 "$bin/HelloHummingbird" 18082 >/dev/null 2>&1 & pids+=($!)
-(cd Benchmarks && taskset -c 1 python3 -m hypercorn --workers 1 --bind 127.0.0.1:18083 quart_hello:app >/dev/null 2>&1) & pids+=($!)
+(cd Benchmarks && exec taskset -c 1 python3 -m hypercorn --workers 1 --bind 127.0.0.1:18083 quart_hello:app >/dev/null 2>&1) & pids+=($!)
 
+set +m
 declare -A ports=([servicekit]=18081 [hummingbird]=18082 [quart]=18083)
 for name in "${!ports[@]}"; do
     for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:${ports[$name]}/hello" && break; sleep 0.1; done

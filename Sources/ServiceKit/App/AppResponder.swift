@@ -32,7 +32,7 @@ public struct AppResponder: HTTPResponder {
         var failure: (any Error)?
         var response: Response
         do {
-            if let limit = runtime.config.maxContentLength, let length = request.headers[.contentLength].flatMap({ Int($0) }),
+            if let limit = runtime.maxContentLength, let length = request.headers[.contentLength].flatMap({ Int($0) }),
                 length > limit
             {
                 throw HTTPAbort(.contentTooLarge)

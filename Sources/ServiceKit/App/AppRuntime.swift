@@ -19,6 +19,13 @@ final class AppRuntime: Sendable {
     let templates: TemplateRenderer?
     let routesByName: [String: RoutePattern]
     let logger: Logger
+    /// Config read on every request, resolved once so the hot path does no key lookups.
+    let maxContentLength: Int?
+    let jsonEncoder: JSONEncoder
+    let jsonMimetype: String
+    let sortsJSONKeys: Bool
+    /// The fast ``JSONWriter`` writes compact JSON only; pretty-printing goes through `JSONEncoder`.
+    let usesJSONWriter: Bool
 
     init(
         name: String,
@@ -39,7 +46,30 @@ final class AppRuntime: Sendable {
         self.templates = templates
         self.routesByName = routesByName
         self.logger = logger
+        self.maxContentLength = config.maxContentLength
+        self.jsonEncoder = Self.makeEncoder(config)
+        self.jsonMimetype = config.string("JSONIFY_MIMETYPE") ?? "application/json"
+        self.sortsJSONKeys = config.jsonSortKeys
+        self.usesJSONWriter = config.bool("JSONIFY_PRETTYPRINT_REGULAR") != true
     }
+
+    /// The JSON encoder for `config`: keys sorted under `JSON_SORT_KEYS`, indented under
+    /// `JSONIFY_PRETTYPRINT_REGULAR`, dates as ISO 8601.
+    static func makeEncoder(_ config: ServiceConfig) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        var formatting: JSONEncoder.OutputFormatting = [.withoutEscapingSlashes]
+        if config.jsonSortKeys { formatting.insert(.sortedKeys) }
+        if config.bool("JSONIFY_PRETTYPRINT_REGULAR") == true { formatting.insert(.prettyPrinted) }
+        encoder.outputFormatting = formatting
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    /// Used by contexts that were not made by a built app (hand-made in tests).
+    static let detached = AppRuntime(
+        name: "detached", config: defaultConfig, signals: AppSignals(), hooks: HookSet(), templates: nil,
+        routesByName: [:], logger: Logger(label: "ServiceKit")
+    )
 
     /// The session stored in the request's cookie; `nil` when there is none or it does not verify.
     func loadSession(from cookieHeader: String?) -> Session? {

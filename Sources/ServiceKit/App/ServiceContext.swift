@@ -46,7 +46,7 @@ public struct ServiceContext: RequestContext, RemoteAddressRequestContext {
     public var signals: AppSignals? { self.runtime?.signals }
 
     /// `MAX_CONTENT_LENGTH`, which Hummingbird applies when decoding bodies.
-    public var maxUploadSize: Int { self.config.maxContentLength ?? Int.max }
+    public var maxUploadSize: Int { (self.runtime ?? AppRuntime.detached).maxContentLength ?? Int.max }
 
     /// The peer's IP address as text (`"127.0.0.1"`), or `nil` for a non-IP peer.
     public var remoteAddr: String? { self.remoteAddress?.ipAddress }

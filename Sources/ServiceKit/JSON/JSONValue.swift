@@ -21,10 +21,9 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Compact JSON text (no spaces), keys sorted as Flask's `JSON_SORT_KEYS` does by default.
     public func serialized(sortedKeys: Bool = true) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = sortedKeys ? [.sortedKeys, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps to a JSON value (non-finite doubles become null).
-        return (try? Array(encoder.encode(self))) ?? Array("null".utf8)
+        var writer = JSONWriter(sortKeys: sortedKeys)
+        self.writeJSON(to: &writer)
+        return writer.bytes
     }
 
     /// The string, when this is a string.

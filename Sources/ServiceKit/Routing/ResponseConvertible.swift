@@ -51,18 +51,16 @@ public struct JSON<Value: Encodable & Sendable>: ResponseConvertible {
     public init(_ value: Value) { self.value = value }
 
     public func makeResponse(in context: ServiceContext) throws -> Response {
-        let encoder = JSONEncoder()
-        var formatting: JSONEncoder.OutputFormatting = [.withoutEscapingSlashes]
-        if context.config.jsonSortKeys { formatting.insert(.sortedKeys) }
-        if context.config.bool("JSONIFY_PRETTYPRINT_REGULAR") == true { formatting.insert(.prettyPrinted) }
-        encoder.outputFormatting = formatting
-        encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(self.value)
-        return Response(
-            status: .ok,
-            headers: [.contentType: context.config.string("JSONIFY_MIMETYPE") ?? "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
+        let runtime = context.runtime ?? AppRuntime.detached
+        let body: ByteBuffer
+        if runtime.usesJSONWriter, let value = self.value as? any JSONRepresentable {
+            var writer = JSONWriter(sortKeys: runtime.sortsJSONKeys)
+            value.writeJSON(to: &writer)
+            body = ByteBuffer(bytes: writer.bytes)
+        } else {
+            body = ByteBuffer(bytes: try runtime.jsonEncoder.encode(self.value))
+        }
+        return Response(status: .ok, headers: [.contentType: runtime.jsonMimetype], body: .init(byteBuffer: body))
     }
 }
 
