@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # ServiceKit's JSON hello endpoint against plain Hummingbird and Quart on hypercorn.
 # Same machine, same `wrk -t1 -c50`, one worker each: every server is pinned to CPU 1, wrk to CPU 0.
-# Medians of ROUNDS alternating runs of DURATION each. Prints a Markdown table for BENCHMARKS.md.
+# ROUNDS rounds of DURATION per target, the order alternating. This VM's speed drifts over seconds, so each
+# round's ratio to Hummingbird is taken within the round, and the table reports medians of those ratios.
+# Prints a Markdown table for BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-9}
+DURATION=${DURATION:-5s}
 flags=(-c release -Xswiftc -enforce-exclusivity=unchecked)
 
 swift build "${flags[@]}" --product HelloServiceKit >/dev/null
@@ -30,22 +32,31 @@ for name in "${!ports[@]}"; do
     taskset -c 0 wrk -t1 -c50 -d2s "http://127.0.0.1:${ports[$name]}/hello" >/dev/null
 done
 
-declare -A rps p99
+declare -A rps p99 ratio
 for round in $(seq "$ROUNDS"); do
-    for name in servicekit hummingbird quart; do
+    order=(servicekit hummingbird quart)
+    ((round % 2 == 0)) && order=(quart hummingbird servicekit)
+    declare -A this=()
+    for name in "${order[@]}"; do
         out=$(taskset -c 0 wrk -t1 -c50 -d"$DURATION" --latency "http://127.0.0.1:${ports[$name]}/hello")
-        rps[$name]+="$(awk '/Requests\/sec/ {print $2}' <<<"$out") "
+        this[$name]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+        rps[$name]+="${this[$name]} "
         p99[$name]+="$(awk '$1 == "99%" {print $2}' <<<"$out") "
+    done
+    for name in servicekit hummingbird quart; do
+        ratio[$name]+="$(awk -v a="${this[$name]}" -v b="${this[hummingbird]}" 'BEGIN {print a/b}') "
     done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }
-hb=$(median <<<"${rps[hummingbird]}")
-echo "| target | req/s (median of $ROUNDS) | p99 ms | vs Hummingbird |"
-echo "|---|---|---|---|"
+echo "| target | req/s (median of $ROUNDS) | p99 ms (median) | vs Hummingbird (median of per-round ratios) | per-round ratio range |"
+echo "|---|---|---|---|---|"
 for name in servicekit hummingbird quart; do
     r=$(median <<<"${rps[$name]}")
     p=$(for v in ${p99[$name]}; do to_ms <<<"$v"; echo; done | median)
-    printf '| %s | %.0f | %s | %.2fx |\n' "$name" "$r" "$p" "$(awk -v a="$r" -v b="$hb" 'BEGIN {print a/b}')"
+    q=$(median <<<"${ratio[$name]}")
+    lo=$(tr ' ' '\n' <<<"${ratio[$name]}" | grep -v '^$' | sort -g | head -1)
+    hi=$(tr ' ' '\n' <<<"${ratio[$name]}" | grep -v '^$' | sort -g | tail -1)
+    printf '| %s | %.0f | %s | %.2fx | %.2f–%.2f |\n' "$name" "$r" "$p" "$q" "$lo" "$hi"
 done
