@@ -53,17 +53,22 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // Command-line options and start-up shared by ServiceKit services.
+        .target(
+            name: "ServiceKitCLI",
+            dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // The request firewall: PCRE2 rule matching, no sockets.
         .target(name: "Firewall", dependencies: ["CPCRE2"]),
 
         // Example backend services.
         .executableTarget(
             name: "TeamsService",
-            dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ServiceKit", "ServiceKitCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "BurgerService",
-            dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceKit", "ServiceKitCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("templates")]
         ),
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Logging
 import ServiceKit
+import ServiceKitCLI
 
 import Foundation
 
@@ -123,21 +123,11 @@ struct BurgerService: AsyncParsableCommand {
         abstract: "Example ServiceKit service: globals, sessions, signals, templates and /headers."
     )
 
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 5002
-    @Option(help: "A JSON, YAML or TOML config file.") var config: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
-            return handler
-        }
-        var settings = ServiceConfig()
-        if let config { try settings.load(file: config) }
-        try settings.loadEnvironment(prefix: "BURGER")
+        let config = try self.options.bootstrap(environmentPrefix: "BURGER")
         let templates = Bundle.module.resourceURL?.appendingPathComponent("templates").path ?? "templates"
-        try await makeBurgerApp(config: settings, templates: templates).run(host: self.host, port: self.port)
+        try await makeBurgerApp(config: config, templates: templates).run(host: self.options.host, port: self.options.port(default: 5002))
     }
 }

@@ -1,12 +1,6 @@
 import ArgumentParser
-import Logging
 import ServiceKit
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import ServiceKitCLI
 
 /// The seed's teams and employees service, built from two blueprints.
 func makeTeamsApp(directory: Directory = .seeded(), config: ServiceConfig = ServiceConfig()) -> ServiceApp {
@@ -24,21 +18,11 @@ struct TeamsService: AsyncParsableCommand {
         abstract: "Example ServiceKit service: teams and employees (the seed's blueprints)."
     )
 
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 5001
-    @Option(help: "A JSON, YAML or TOML config file.") var config: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
-            return handler
-        }
         // A ConfigError or ServeError ends the process with "Error: <what and where>" and exit status 1.
-        var settings = ServiceConfig()
-        if let config { try settings.load(file: config) }
-        try settings.loadEnvironment(prefix: "TEAMS")
-        try await makeTeamsApp(config: settings).run(host: self.host, port: self.port)
+        let config = try self.options.bootstrap(environmentPrefix: "TEAMS")
+        try await makeTeamsApp(config: config).run(host: self.options.host, port: self.options.port(default: 5001))
     }
 }

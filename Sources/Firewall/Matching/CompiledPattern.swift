@@ -4,10 +4,10 @@ import CPCRE2
 ///
 /// Matching is bounded: a pattern that backtracks catastrophically stops at the match limit and reports
 /// ``PatternMatchError/limitExceeded`` instead of hanging the thread.
-public final class CompiledPattern: @unchecked Sendable {
-    // @unchecked: `code` and `matchContext` are written only in init. PCRE2 documents compiled patterns (JIT code
-    // included) and match contexts as read-only during matching and safe to use from many threads at once;
-    // each match uses its own match data.
+public final class CompiledPattern: @unchecked Sendable {  // safe: immutable after init, see below
+    // `code` and `matchContext` are written only in init. PCRE2 documents compiled patterns (JIT code included)
+    // and match contexts as read-only during matching and safe to use from many threads at once; each match
+    // uses its own match data.
     private let code: OpaquePointer
     private let matchContext: OpaquePointer
 
