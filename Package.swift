@@ -58,6 +58,8 @@ let package = Package(
             name: "ServiceKitCLI",
             dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Rate limiting: token buckets and concurrency limits per policy, no sockets.
+        .target(name: "RateLimit"),
         // The request firewall: PCRE2 rule matching, no sockets.
         .target(name: "Firewall", dependencies: ["CPCRE2"]),
 
@@ -101,6 +103,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
+        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "TestSupport"]),
         .testTarget(
             name: "ExampleServicesTests",
             dependencies: [

@@ -1,0 +1,78 @@
+/// Decides, for each request, whether the configured policies let it pass, and takes its tokens.
+///
+/// A request matching several policies passes only if every enforced one allows it; then it takes tokens from
+/// all of them, and when one refuses, it takes none. Shadow policies never refuse: their would-be refusals
+/// are reported in the decision.
+public final class RateLimiter: Sendable {
+    /// The policies, in the order they are evaluated and reported.
+    public let policies: [RateLimitPolicy]
+    private let namespaces: [String]
+    private let buckets: LocalBucketStore
+    private let inFlight: InFlightCounter
+
+    /// Creates a limiter over `policies`, keeping token buckets in `buckets`.
+    ///
+    /// Pass the same store to the limiter built from a reloaded rule set so unchanged policies keep their buckets.
+    public init(policies: [RateLimitPolicy], buckets: LocalBucketStore = LocalBucketStore(), inFlight: InFlightCounter = InFlightCounter()) {
+        self.policies = policies
+        self.namespaces = policies.map { "\($0.name)#\($0.limit)" }
+        self.buckets = buckets
+        self.inFlight = inFlight
+    }
+
+    /// Decides `request`. Concurrency slots taken by an allowed request must be released with ``release(_:)``.
+    public func check(_ request: RateLimitRequest) -> RateLimitDecision {
+        var takes: [LocalBucketStore.Take] = []
+        var tokenPolicies: [(index: Int, rate: Rate)] = []
+        var concurrency: [(index: Int, bucket: BucketKey, limit: Int)] = []
+        for (index, policy) in self.policies.enumerated() {
+            guard let key = policy.key(for: request) else { continue }
+            let bucket = BucketKey(namespace: self.namespaces[index], key: key)
+            switch policy.limit {
+            case .tokenBucket(let rate, let burst, let cost):
+                takes.append(.init(bucket: bucket, ratePerSecond: rate.perSecond, burst: Double(burst), cost: Double(cost),
+                                   blocking: policy.mode == .enforce))
+                tokenPolicies.append((index, rate))
+            case .concurrency(let limit):
+                concurrency.append((index, bucket, limit))
+            }
+        }
+        guard !takes.isEmpty || !concurrency.isEmpty else { return RateLimitDecision(verdicts: [], permits: []) }
+
+        var verdicts: [(index: Int, verdict: RateLimitDecision.Verdict)] = []
+        let outcomes = self.buckets.decide(takes)
+        for ((index, rate), outcome) in zip(tokenPolicies, outcomes) {
+            let policy = self.policies[index]
+            verdicts.append((index, .init(
+                policy: policy.name, allowed: outcome.allowed, shadow: policy.mode == .shadow,
+                quota: rate.count, window: rate.window, remaining: Int(outcome.remaining.rounded(.down)),
+                resetSeconds: Int((outcome.allowed ? outcome.resetAfter : outcome.retryAfter).rounded(.up))
+            )))
+        }
+
+        // Concurrency slots are taken only when the token buckets let the request through.
+        var permits: [InFlightPermit] = []
+        let tokensAllowed = !verdicts.contains { !$0.verdict.allowed && !$0.verdict.shadow }
+        for (index, bucket, limit) in concurrency {
+            let policy = self.policies[index]
+            let (acquired, held) = tokensAllowed ? self.inFlight.acquire(bucket, limit: limit) : (false, self.inFlight.held(bucket))
+            if acquired { permits.append(InFlightPermit(bucket: bucket)) }
+            verdicts.append((index, .init(
+                policy: policy.name, allowed: acquired || !tokensAllowed, shadow: policy.mode == .shadow,
+                quota: limit, window: 1, remaining: max(0, limit - held), resetSeconds: acquired ? 0 : 1
+            )))
+        }
+        var decision = RateLimitDecision(verdicts: verdicts.sorted { $0.index < $1.index }.map(\.verdict), permits: permits)
+        if !decision.allowed {
+            // A refused request holds no slots.
+            for permit in decision.permits { self.inFlight.release(permit.bucket) }
+            decision.permits = []
+        }
+        return decision
+    }
+
+    /// Gives back the concurrency slots a finished request held.
+    public func release(_ decision: RateLimitDecision) {
+        for permit in decision.permits { self.inFlight.release(permit.bucket) }
+    }
+}
