@@ -59,7 +59,7 @@ let package = Package(
             dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Rate limiting: token buckets and concurrency limits per policy, no sockets.
-        .target(name: "RateLimit"),
+        .target(name: "RateLimit", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The request firewall: PCRE2 rule matching, no sockets.
         .target(name: "Firewall", dependencies: ["CPCRE2"]),
 
