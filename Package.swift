@@ -60,6 +60,16 @@ let package = Package(
         ),
         // Rate limiting: token buckets and concurrency limits per policy, no sockets.
         .target(name: "RateLimit", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The shared rate-limit store: a pipelined RESP client on SwiftNIO and the Redis bucket script.
+        .target(
+            name: "RateLimitRedis",
+            dependencies: [
+                "RateLimit",
+                "CLibCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The request firewall: PCRE2 rule matching, no sockets.
         .target(name: "Firewall", dependencies: ["CPCRE2"]),
 
@@ -103,7 +113,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
-        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "TestSupport"]),
+        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "RateLimitRedis", "TestSupport"]),
         .testTarget(
             name: "ExampleServicesTests",
             dependencies: [

@@ -3,7 +3,7 @@
 # Run as root (or with sudo available). Safe to run again: it does nothing when all is present.
 set -euo pipefail
 
-packages=(libpcre2-dev zlib1g-dev libssl-dev pkg-config python3 python3-pip curl)
+packages=(libpcre2-dev zlib1g-dev libssl-dev pkg-config python3 python3-pip curl redis-server)
 [[ "${RAMPART_BENCH:-0}" == 1 ]] && packages+=(wrk)
 
 have_python=0

@@ -20,8 +20,27 @@ public final class RateLimiter: Sendable {
         self.inFlight = inFlight
     }
 
-    /// Decides `request`. Concurrency slots taken by an allowed request must be released with ``release(_:)``.
+    /// What one request asks of the stores: its bucket operations and concurrency slots, by policy.
+    public struct Plan: Sendable {
+        /// The token-bucket operations, for ``LocalBucketStore/decide(_:)`` or a shared store.
+        public let takes: [LocalBucketStore.Take]
+        fileprivate let tokenPolicies: [(index: Int, rate: Rate)]
+        fileprivate let concurrency: [(index: Int, bucket: BucketKey, limit: Int)]
+
+        /// Whether no policy applies.
+        public var isEmpty: Bool { self.takes.isEmpty && self.concurrency.isEmpty }
+    }
+
+    /// Decides `request` against the local store. Concurrency slots taken by an allowed request must be
+    /// released with ``release(_:)``.
     public func check(_ request: RateLimitRequest) -> RateLimitDecision {
+        let plan = self.plan(request)
+        return self.finish(plan, outcomes: plan.takes.isEmpty ? [] : self.buckets.decide(plan.takes))
+    }
+
+    /// The bucket operations and concurrency slots `request` needs: the first half of a decision, for a store
+    /// that answers asynchronously (Redis).
+    public func plan(_ request: RateLimitRequest) -> Plan {
         var takes: [LocalBucketStore.Take] = []
         var tokenPolicies: [(index: Int, rate: Rate)] = []
         var concurrency: [(index: Int, bucket: BucketKey, limit: Int)] = []
@@ -37,11 +56,16 @@ public final class RateLimiter: Sendable {
                 concurrency.append((index, bucket, limit))
             }
         }
-        guard !takes.isEmpty || !concurrency.isEmpty else { return RateLimitDecision(verdicts: [], permits: []) }
+        return Plan(takes: takes, tokenPolicies: tokenPolicies, concurrency: concurrency)
+    }
 
+    /// The second half of a decision: the store's `outcomes` (one per take, in order) become verdicts, and
+    /// concurrency slots are taken if the request passes.
+    public func finish(_ plan: Plan, outcomes: [LocalBucketStore.Outcome]) -> RateLimitDecision {
+        precondition(outcomes.count == plan.takes.count, "a store must answer every take of a plan")
+        guard !plan.isEmpty else { return RateLimitDecision(verdicts: [], permits: []) }
         var verdicts: [(index: Int, verdict: RateLimitDecision.Verdict)] = []
-        let outcomes = self.buckets.decide(takes)
-        for ((index, rate), outcome) in zip(tokenPolicies, outcomes) {
+        for ((index, rate), outcome) in zip(plan.tokenPolicies, outcomes) {
             let policy = self.policies[index]
             verdicts.append((index, .init(
                 policy: policy.name, allowed: outcome.allowed, shadow: policy.mode == .shadow,
@@ -49,11 +73,32 @@ public final class RateLimiter: Sendable {
                 resetSeconds: Int((outcome.allowed ? outcome.resetAfter : outcome.retryAfter).rounded(.up))
             )))
         }
+        return self.takeSlots(plan, after: verdicts)
+    }
 
-        // Concurrency slots are taken only when the token buckets let the request through.
+    /// The decision when the store could not answer: each policy's `on_store_error` says whether it lets the
+    /// request through. The decision's ``RateLimitDecision/storeFailed`` is set so stats can count it.
+    public func finish(_ plan: Plan, storeFailure: any Error) -> RateLimitDecision {
+        var verdicts: [(index: Int, verdict: RateLimitDecision.Verdict)] = []
+        for (index, rate) in plan.tokenPolicies {
+            let policy = self.policies[index]
+            let allowed = policy.onStoreError == .allow
+            verdicts.append((index, .init(
+                policy: policy.name, allowed: allowed, shadow: policy.mode == .shadow,
+                quota: rate.count, window: rate.window, remaining: 0, resetSeconds: allowed ? 0 : 1
+            )))
+        }
+        var decision = self.takeSlots(plan, after: verdicts)
+        decision.storeFailed = true
+        return decision
+    }
+
+    /// Concurrency slots are taken only when the token buckets let the request through.
+    private func takeSlots(_ plan: Plan, after tokenVerdicts: [(index: Int, verdict: RateLimitDecision.Verdict)]) -> RateLimitDecision {
+        var verdicts = tokenVerdicts
         var permits: [InFlightPermit] = []
         let tokensAllowed = !verdicts.contains { !$0.verdict.allowed && !$0.verdict.shadow }
-        for (index, bucket, limit) in concurrency {
+        for (index, bucket, limit) in plan.concurrency {
             let policy = self.policies[index]
             let (acquired, held) = tokensAllowed ? self.inFlight.acquire(bucket, limit: limit) : (false, self.inFlight.held(bucket))
             if acquired { permits.append(InFlightPermit(bucket: bucket)) }

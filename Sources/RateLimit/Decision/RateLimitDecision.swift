@@ -23,6 +23,14 @@ public struct RateLimitDecision: Sendable {
     public var verdicts: [Verdict]
     /// Concurrency slots this request holds; give them back with ``RateLimiter/release(_:)`` when it ends.
     public var permits: [InFlightPermit]
+    /// Whether the bucket store failed and `on_store_error` decided instead.
+    public var storeFailed = false
+
+    /// Creates a decision.
+    public init(verdicts: [Verdict], permits: [InFlightPermit]) {
+        self.verdicts = verdicts
+        self.permits = permits
+    }
 
     /// Whether the request may go on: no enforced policy refused it.
     public var allowed: Bool { self.rejection == nil }

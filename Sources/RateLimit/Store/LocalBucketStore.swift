@@ -31,6 +31,14 @@ public final class LocalBucketStore: Sendable {
 
     /// What one bucket said.
     public struct Outcome: Sendable, Equatable {
+        /// Creates an outcome (for stores other than this one).
+        public init(allowed: Bool, remaining: Double, retryAfter: Double, resetAfter: Double) {
+            self.allowed = allowed
+            self.remaining = remaining
+            self.retryAfter = retryAfter
+            self.resetAfter = resetAfter
+        }
+
         /// Whether it had the tokens.
         public var allowed: Bool
         /// Tokens left after the decision.
