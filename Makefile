@@ -19,6 +19,7 @@ demo: deps
 bench:
 	@RAMPART_BENCH=1 scripts/install-deps.sh
 	@Benchmarks/servicekit-hello.sh
+	@Benchmarks/ratelimit.sh
 
 clean:
 	rm -rf .build

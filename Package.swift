@@ -102,6 +102,12 @@ let package = Package(
             dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/Support"
         ),
+        .executableTarget(
+            name: "RateLimitBench",
+            dependencies: ["RateLimit", "RateLimitRedis", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/RateLimitBench"
+        ),
+
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [

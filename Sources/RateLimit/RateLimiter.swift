@@ -7,6 +7,19 @@ public final class RateLimiter: Sendable {
     /// The policies, in the order they are evaluated and reported.
     public let policies: [RateLimitPolicy]
     private let namespaces: [String]
+    /// Whether every policy is a token bucket, so a request that one policy applies to needs no plan.
+    private let onlyTokenBuckets: Bool
+    /// What a decision needs of each token-bucket policy, unpacked once so the hot path copies no policy.
+    private let tokenSpecs: [TokenSpec?]
+
+    private struct TokenSpec {
+        let name: String
+        let rate: Rate
+        let perSecond: Double
+        let burst: Double
+        let cost: Double
+        let enforced: Bool
+    }
     private let buckets: LocalBucketStore
     private let inFlight: InFlightCounter
 
@@ -15,7 +28,18 @@ public final class RateLimiter: Sendable {
     /// Pass the same store to the limiter built from a reloaded rule set so unchanged policies keep their buckets.
     public init(policies: [RateLimitPolicy], buckets: LocalBucketStore = LocalBucketStore(), inFlight: InFlightCounter = InFlightCounter()) {
         self.policies = policies
-        self.namespaces = policies.map { "\($0.name)#\($0.limit)" }
+        self.namespaces = policies.map { policy in
+            switch policy.limit {
+            case .tokenBucket(let rate, let burst, let cost): "\(policy.name)#\(rate)/\(burst)/\(cost)"
+            case .concurrency(let limit): "\(policy.name)#c\(limit)"
+            }
+        }
+        self.onlyTokenBuckets = policies.allSatisfy { if case .tokenBucket = $0.limit { true } else { false } }
+        self.tokenSpecs = policies.map { policy in
+            guard case .tokenBucket(let rate, let burst, let cost) = policy.limit else { return nil }
+            return TokenSpec(name: policy.name, rate: rate, perSecond: rate.perSecond, burst: Double(burst), cost: Double(cost),
+                             enforced: policy.mode == .enforce)
+        }
         self.buckets = buckets
         self.inFlight = inFlight
     }
@@ -34,8 +58,30 @@ public final class RateLimiter: Sendable {
     /// Decides `request` against the local store. Concurrency slots taken by an allowed request must be
     /// released with ``release(_:)``.
     public func check(_ request: RateLimitRequest) -> RateLimitDecision {
+        if self.onlyTokenBuckets, let decision = self.checkSingle(request) { return decision }
         let plan = self.plan(request)
         return self.finish(plan, outcomes: plan.takes.isEmpty ? [] : self.buckets.decide(plan.takes))
+    }
+
+    /// The common case without intermediate arrays: at most one token-bucket policy applies. `nil` when more do.
+    private func checkSingle(_ request: RateLimitRequest) -> RateLimitDecision? {
+        var found: (index: Int, key: String)?
+        for index in self.policies.indices {
+            guard let key = self.policies[index].key(for: request) else { continue }
+            guard found == nil else { return nil }
+            found = (index, key)
+        }
+        guard let (index, key) = found else { return RateLimitDecision(verdicts: [], permits: []) }
+        guard let spec = self.tokenSpecs[index] else { return nil }
+        let outcome = self.buckets.decide(LocalBucketStore.Take(
+            bucket: BucketKey(namespace: self.namespaces[index], key: key), ratePerSecond: spec.perSecond,
+            burst: spec.burst, cost: spec.cost, blocking: spec.enforced
+        ))
+        return RateLimitDecision(verdicts: [.init(
+            policy: spec.name, allowed: outcome.allowed, shadow: !spec.enforced,
+            quota: spec.rate.count, window: spec.rate.window, remaining: Int(outcome.remaining.rounded(.down)),
+            resetSeconds: Int((outcome.allowed ? outcome.resetAfter : outcome.retryAfter).rounded(.up))
+        )], permits: [])
     }
 
     /// The bucket operations and concurrency slots `request` needs: the first half of a decision, for a store
@@ -44,13 +90,13 @@ public final class RateLimiter: Sendable {
         var takes: [LocalBucketStore.Take] = []
         var tokenPolicies: [(index: Int, rate: Rate)] = []
         var concurrency: [(index: Int, bucket: BucketKey, limit: Int)] = []
-        for (index, policy) in self.policies.enumerated() {
-            guard let key = policy.key(for: request) else { continue }
+        for index in self.policies.indices {
+            guard let key = self.policies[index].key(for: request) else { continue }
             let bucket = BucketKey(namespace: self.namespaces[index], key: key)
-            switch policy.limit {
+            switch self.policies[index].limit {
             case .tokenBucket(let rate, let burst, let cost):
                 takes.append(.init(bucket: bucket, ratePerSecond: rate.perSecond, burst: Double(burst), cost: Double(cost),
-                                   blocking: policy.mode == .enforce))
+                                   blocking: self.policies[index].mode == .enforce))
                 tokenPolicies.append((index, rate))
             case .concurrency(let limit):
                 concurrency.append((index, bucket, limit))
@@ -65,6 +111,7 @@ public final class RateLimiter: Sendable {
         precondition(outcomes.count == plan.takes.count, "a store must answer every take of a plan")
         guard !plan.isEmpty else { return RateLimitDecision(verdicts: [], permits: []) }
         var verdicts: [(index: Int, verdict: RateLimitDecision.Verdict)] = []
+        verdicts.reserveCapacity(plan.takes.count + plan.concurrency.count)
         for ((index, rate), outcome) in zip(plan.tokenPolicies, outcomes) {
             let policy = self.policies[index]
             verdicts.append((index, .init(
@@ -95,6 +142,10 @@ public final class RateLimiter: Sendable {
 
     /// Concurrency slots are taken only when the token buckets let the request through.
     private func takeSlots(_ plan: Plan, after tokenVerdicts: [(index: Int, verdict: RateLimitDecision.Verdict)]) -> RateLimitDecision {
+        guard !plan.concurrency.isEmpty else {
+            // Token verdicts already come in policy order.
+            return RateLimitDecision(verdicts: tokenVerdicts.map(\.verdict), permits: [])
+        }
         var verdicts = tokenVerdicts
         var permits: [InFlightPermit] = []
         let tokensAllowed = !verdicts.contains { !$0.verdict.allowed && !$0.verdict.shadow }

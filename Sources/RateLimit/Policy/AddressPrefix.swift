@@ -10,6 +10,7 @@ public enum AddressPrefix {
     /// The network of `address` at the given prefix lengths, as `address/prefix`; a text that is not an IP
     /// address is returned unchanged.
     public static func network(of address: String, ipv4Prefix: Int, ipv6Prefix: Int) -> String {
+        if ipv4Prefix >= 32 && ipv6Prefix >= 128 { return address }
         var v4 = in_addr()
         if inet_pton(AF_INET, address, &v4) == 1 {
             guard ipv4Prefix < 32 else { return address }
@@ -19,8 +20,8 @@ public enum AddressPrefix {
         }
         var v6 = in6_addr()
         if inet_pton(AF_INET6, address, &v6) == 1 {
+            guard ipv6Prefix < 128 else { return address }
             var bytes = withUnsafeBytes(of: &v6) { Array($0) }
-            guard ipv6Prefix < 128 else { return self.format(bytes, family: AF_INET6) }
             self.mask(&bytes, prefix: max(0, ipv6Prefix))
             return self.format(bytes, family: AF_INET6) + "/\(ipv6Prefix)"
         }

@@ -3,28 +3,33 @@ extension RateLimitPolicy {
     /// missing key with `missing: skip`).
     public func key(for request: RateLimitRequest) -> String? {
         guard self.match.matches(request) else { return nil }
+        if self.key.count == 1 { return self.value(of: self.key[0], in: request) ?? self.fallback(for: request) }
         var parts: [String] = []
         parts.reserveCapacity(self.key.count)
         for part in self.key {
-            let value: String?
-            switch part {
-            case .clientAddress(let ipv4Prefix, let ipv6Prefix):
-                value = AddressPrefix.network(of: request.clientAddress, ipv4Prefix: ipv4Prefix, ipv6Prefix: ipv6Prefix)
-            case .header(let name):
-                value = request.header(name).flatMap { $0.isEmpty ? nil : $0 }
-            case .cookie(let name):
-                value = request.cookies[name].flatMap { $0.isEmpty ? nil : $0 }
-            case .route:
-                value = request.route
-            }
-            guard let value else {
-                switch self.missing {
-                case .skip: return nil
-                case .clientAddress: return "addr:" + request.clientAddress
-                }
-            }
+            guard let value = self.value(of: part, in: request) else { return self.fallback(for: request) }
             parts.append(value)
         }
         return parts.joined(separator: "|")
+    }
+
+    private func fallback(for request: RateLimitRequest) -> String? {
+        switch self.missing {
+        case .skip: nil
+        case .clientAddress: "addr:" + request.clientAddress
+        }
+    }
+
+    private func value(of part: KeyPart, in request: RateLimitRequest) -> String? {
+        switch part {
+        case .clientAddress(let ipv4Prefix, let ipv6Prefix):
+            AddressPrefix.network(of: request.clientAddress, ipv4Prefix: ipv4Prefix, ipv6Prefix: ipv6Prefix)
+        case .header(let name):
+            request.header(name).flatMap { $0.isEmpty ? nil : $0 }
+        case .cookie(let name):
+            request.cookies[name].flatMap { $0.isEmpty ? nil : $0 }
+        case .route:
+            request.route
+        }
     }
 }

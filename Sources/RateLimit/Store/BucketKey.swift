@@ -7,10 +7,22 @@ public struct BucketKey: Hashable, Sendable {
     public let namespace: String
     /// The request's key.
     public let key: String
+    /// Hashed once: a decision needs the hash to pick a shard and again to find the bucket.
+    let hash: Int
 
     /// Creates a key.
     public init(namespace: String, key: String) {
         self.namespace = namespace
         self.key = key
+        var hasher = Hasher()
+        hasher.combine(namespace)
+        hasher.combine(key)
+        self.hash = hasher.finalize()
     }
+
+    public static func == (lhs: BucketKey, rhs: BucketKey) -> Bool {
+        lhs.hash == rhs.hash && lhs.key == rhs.key && lhs.namespace == rhs.namespace
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.hash) }
 }

@@ -1,5 +1,11 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Token buckets in this process's memory, sharded by key so event loops on different cores rarely contend.
 ///
 /// Memory is bounded: each shard holds at most `maxKeys / shardCount` buckets. Buckets that have refilled
@@ -78,6 +84,7 @@ public final class LocalBucketStore: Sendable {
     /// The shards involved are locked together, in index order, so concurrent decisions on the same keys from
     /// different threads neither lose nor double-spend tokens.
     public func decide(_ takes: [Take]) -> [Outcome] {
+        if takes.count == 1 { return [self.decide(takes[0])] }
         let now = self.now()
         let indices = takes.map { self.shardIndex(of: $0.bucket) }
         let ordered = Array(Set(indices)).sorted()
@@ -112,6 +119,32 @@ public final class LocalBucketStore: Sendable {
         }
     }
 
+    /// Decides a single take: the common case of one policy, with one lock and no intermediate arrays.
+    public func decide(_ take: Take) -> Outcome {
+        let now = self.now()
+        let shard = self.shards[self.shardIndex(of: take.bucket)]
+        return shard.lock.withLock { _ in
+            let index = shard.buckets.index(forKey: take.bucket)
+            var bucket = index.map { shard.buckets.values[$0] } ?? TokenBucket(burst: take.burst, now: now)
+            let hasTokens = bucket.has(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+            if hasTokens || !take.blocking {
+                _ = bucket.take(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+                if let index {
+                    shard.buckets.values[index] = bucket
+                } else {
+                    self.store(bucket, for: take.bucket, in: shard, now: now, take: take)
+                }
+            }
+            let remaining = bucket.available(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+            return Outcome(
+                allowed: hasTokens,
+                remaining: remaining,
+                retryAfter: hasTokens ? 0 : bucket.secondsUntil(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst),
+                resetAfter: (take.burst - remaining) / take.ratePerSecond
+            )
+        }
+    }
+
     /// How many buckets are held.
     public var count: Int {
         self.shards.reduce(0) { total, shard in total + shard.lock.withLock { _ in shard.buckets.count } }
@@ -134,7 +167,7 @@ public final class LocalBucketStore: Sendable {
     }
 
     private func shardIndex(of key: BucketKey) -> Int {
-        Int(UInt(bitPattern: key.hashValue) % UInt(self.shards.count))
+        Int(UInt(bitPattern: key.hash) % UInt(self.shards.count))
     }
 
     private func withLocks<Result>(_ indices: ArraySlice<Int>, _ body: () -> sending Result) -> sending Result {
@@ -145,11 +178,10 @@ public final class LocalBucketStore: Sendable {
 
 /// Seconds on a monotonic clock, for stores and limiters.
 public enum MonotonicClock {
-    private static let origin = ContinuousClock.now
-
-    /// Seconds since the first use in this process.
+    /// Seconds on CLOCK_MONOTONIC (read straight from the vDSO: a decision reads the clock every time).
     @Sendable public static func seconds() -> Double {
-        let elapsed = ContinuousClock.now - self.origin
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
