@@ -77,11 +77,15 @@ public final class RateLimiter: Sendable {
             bucket: BucketKey(namespace: self.namespaces[index], key: key), ratePerSecond: spec.perSecond,
             burst: spec.burst, cost: spec.cost, blocking: spec.enforced
         ))
-        return RateLimitDecision(verdicts: [.init(
+        return RateLimitDecision(verdicts: [self.verdict(spec, outcome)], permits: [])
+    }
+
+    private func verdict(_ spec: TokenSpec, _ outcome: LocalBucketStore.Outcome) -> RateLimitDecision.Verdict {
+        .init(
             policy: spec.name, allowed: outcome.allowed, shadow: !spec.enforced,
             quota: spec.rate.count, window: spec.rate.window, remaining: Int(outcome.remaining.rounded(.down)),
             resetSeconds: Int((outcome.allowed ? outcome.resetAfter : outcome.retryAfter).rounded(.up))
-        )], permits: [])
+        )
     }
 
     /// The bucket operations and concurrency slots `request` needs: the first half of a decision, for a store
@@ -112,13 +116,10 @@ public final class RateLimiter: Sendable {
         guard !plan.isEmpty else { return RateLimitDecision(verdicts: [], permits: []) }
         var verdicts: [(index: Int, verdict: RateLimitDecision.Verdict)] = []
         verdicts.reserveCapacity(plan.takes.count + plan.concurrency.count)
-        for ((index, rate), outcome) in zip(plan.tokenPolicies, outcomes) {
-            let policy = self.policies[index]
-            verdicts.append((index, .init(
-                policy: policy.name, allowed: outcome.allowed, shadow: policy.mode == .shadow,
-                quota: rate.count, window: rate.window, remaining: Int(outcome.remaining.rounded(.down)),
-                resetSeconds: Int((outcome.allowed ? outcome.resetAfter : outcome.retryAfter).rounded(.up))
-            )))
+        for ((index, _), outcome) in zip(plan.tokenPolicies, outcomes) {
+            // Every index in `tokenPolicies` is a token-bucket policy, so it has a spec.
+            guard let spec = self.tokenSpecs[index] else { continue }
+            verdicts.append((index, self.verdict(spec, outcome)))
         }
         return self.takeSlots(plan, after: verdicts)
     }
