@@ -11,7 +11,9 @@ stop() {
     wait 2>/dev/null || true
     echo "demo stopped"
 }
-trap stop INT TERM EXIT
+# Ctrl-C or SIGTERM is how a demo ends: stop everything and exit successfully.
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 "$bin/teams-service" --host 127.0.0.1 --port 5001 & pids+=($!)
 "$bin/burger-service" --host 127.0.0.1 --port 5002 & pids+=($!)
