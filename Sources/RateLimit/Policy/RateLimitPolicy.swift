@@ -18,7 +18,9 @@ public struct RateLimitPolicy: Sendable, Equatable {
 
     /// What happens when the store cannot decide (Redis unreachable).
     public enum StoreFailure: String, Sendable, Equatable {
+        /// Let the request through.
         case allow
+        /// Refuse the request with 429.
         case reject
     }
 

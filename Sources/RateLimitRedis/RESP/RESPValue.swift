@@ -1,8 +1,10 @@
 /// A value of the Redis serialization protocol (RESP2).
 public enum RESPValue: Sendable, Equatable {
+    /// A status reply such as `OK`.
     case simpleString(String)
     /// An error reply, e.g. `NOSCRIPT No matching script`.
     case error(String)
+    /// An integer reply.
     case integer(Int)
     /// A bulk string; `nil` is RESP's null bulk string.
     case bulkString([UInt8]?)

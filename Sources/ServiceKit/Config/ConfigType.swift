@@ -1,11 +1,16 @@
 /// The type a configuration key must hold; values of another type are rejected when they are loaded.
 public enum ConfigType: Sendable, Equatable, CustomStringConvertible {
+    /// A string.
     case string
+    /// A whole number.
     case integer
+    /// Any number.
     case number
+    /// `true` or `false`.
     case boolean
     /// A duration in seconds: an integer or a number.
     case seconds
+    /// A list of strings.
     case stringList
     /// The wrapped type, or null.
     indirect case optional(ConfigType)

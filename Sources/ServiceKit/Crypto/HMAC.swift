@@ -4,8 +4,11 @@ import CLibCrypto
 public struct HMAC: Sendable {
     /// The hash function under the HMAC.
     public enum Algorithm: Sendable {
+        /// HMAC-SHA1, as itsdangerous signs Flask sessions.
         case sha1
+        /// HMAC-SHA256.
         case sha256
+        /// HMAC-SHA512.
         case sha512
 
         var digest: OpaquePointer? {

@@ -12,10 +12,15 @@ import Foundation
 public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     /// How a path parameter's text is validated and typed.
     public enum Converter: String, Sendable, Hashable {
+        /// One path segment, not empty (the default).
         case string
+        /// Digits, read as an `Int`.
         case int
+        /// Digits, a dot, digits (`4.50`).
         case float
+        /// A UUID in its 36-character form.
         case uuid
+        /// The rest of the path, slashes included.
         case path
 
         /// Whether `text` is a valid value, by Werkzeug's rules.
@@ -35,7 +40,9 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
 
     /// One `/`-separated piece of the pattern.
     public enum Segment: Sendable, Hashable {
+        /// Text that must match exactly.
         case literal(String)
+        /// A named, converted value.
         case parameter(name: String, converter: Converter)
     }
 

@@ -7,12 +7,19 @@ import Foundation
 /// A value stored in a session: JSON plus the extra types Flask's tagged JSON carries through a cookie
 /// (tuple, bytes, datetime, UUID and Markup), so that both frameworks read the same cookie the same way.
 public indirect enum SessionValue: Sendable, Hashable {
+    /// `None`.
     case null
+    /// A boolean.
     case bool(Bool)
+    /// An integer.
     case int(Int)
+    /// A float.
     case double(Double)
+    /// A string.
     case string(String)
+    /// A list.
     case array([SessionValue])
+    /// A dict with string keys.
     case object([String: SessionValue])
     /// A Python tuple (tag `" t"`).
     case tuple([SessionValue])
