@@ -1,0 +1,304 @@
+/// The byte-level decoders behind ``Transform``.
+enum Decoders {
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+
+    /// Reads `count` hex digits at `index`.
+    static func hex(_ input: [UInt8], at index: Int, count: Int) -> Int? {
+        guard index + count <= input.count else { return nil }
+        var value = 0
+        for offset in 0..<count {
+            guard let digit = hexValue(input[index + offset]) else { return nil }
+            value = value << 4 | Int(digit)
+        }
+        return value
+    }
+
+    /// A `\u`/`%u` code point as one byte: full-width ASCII (U+FF01–U+FF5E) folds to ASCII, others keep the low byte.
+    static func unicodeByte(_ codePoint: Int) -> UInt8 {
+        if codePoint >= 0xFF01 && codePoint <= 0xFF5E { return UInt8(codePoint - 0xFF01 + 0x21) }
+        return UInt8(truncatingIfNeeded: codePoint)
+    }
+
+    static func url(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(0x20)
+                index += 1
+            } else if byte == UInt8(ascii: "%") {
+                if index + 1 < input.count, input[index + 1] | 0x20 == UInt8(ascii: "u"), let code = hex(input, at: index + 2, count: 4) {
+                    output.append(unicodeByte(code))
+                    index += 6
+                } else if let value = hex(input, at: index + 1, count: 2) {
+                    output.append(UInt8(value))
+                    index += 3
+                } else {
+                    output.append(byte)
+                    index += 1
+                }
+            } else {
+                output.append(byte)
+                index += 1
+            }
+        }
+        return output
+    }
+
+    private static let entities: [String: UInt8] = [
+        "quot": 0x22, "amp": 0x26, "lt": 0x3C, "gt": 0x3E, "nbsp": 0xA0, "apos": 0x27, "sol": 0x2F, "bsol": 0x5C,
+        "lpar": 0x28, "rpar": 0x29, "colon": 0x3A, "semi": 0x3B, "equals": 0x3D, "grave": 0x60, "tab": 0x09, "newline": 0x0A,
+    ]
+
+    static func htmlEntities(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            guard input[index] == UInt8(ascii: "&"), index + 1 < input.count else {
+                output.append(input[index])
+                index += 1
+                continue
+            }
+            var cursor = index + 1
+            var decoded: UInt8?
+            if input[cursor] == UInt8(ascii: "#") {
+                cursor += 1
+                let isHex = cursor < input.count && input[cursor] | 0x20 == UInt8(ascii: "x")
+                if isHex { cursor += 1 }
+                var value = 0
+                let start = cursor
+                while cursor < input.count, cursor - start < 8 {
+                    if isHex, let digit = hexValue(input[cursor]) {
+                        value = value * 16 + Int(digit)
+                    } else if !isHex, input[cursor] >= 0x30, input[cursor] <= 0x39 {
+                        value = value * 10 + Int(input[cursor] - 0x30)
+                    } else {
+                        break
+                    }
+                    cursor += 1
+                }
+                if cursor > start { decoded = unicodeByte(value) }
+            } else {
+                let start = cursor
+                while cursor < input.count, cursor - start < 8,
+                    (input[cursor] | 0x20) >= UInt8(ascii: "a"), (input[cursor] | 0x20) <= UInt8(ascii: "z")
+                {
+                    cursor += 1
+                }
+                decoded = entities[String(decoding: input[start..<cursor], as: UTF8.self).lowercased()]
+            }
+            guard let decoded else {
+                output.append(input[index])
+                index += 1
+                continue
+            }
+            output.append(decoded)
+            index = cursor < input.count && input[cursor] == UInt8(ascii: ";") ? cursor + 1 : cursor
+        }
+        return output
+    }
+
+    static func javaScript(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            guard input[index] == UInt8(ascii: "\\"), index + 1 < input.count else {
+                output.append(input[index])
+                index += 1
+                continue
+            }
+            let next = input[index + 1]
+            switch next {
+            case UInt8(ascii: "u"):
+                if let code = hex(input, at: index + 2, count: 4) {
+                    output.append(unicodeByte(code))
+                    index += 6
+                    continue
+                }
+            case UInt8(ascii: "x"):
+                if let value = hex(input, at: index + 2, count: 2) {
+                    output.append(UInt8(value))
+                    index += 4
+                    continue
+                }
+            case 0x30...0x37:
+                var value = 0
+                var cursor = index + 1
+                while cursor < input.count, cursor - index <= 3, input[cursor] >= 0x30, input[cursor] <= 0x37, value * 8 + Int(input[cursor] - 0x30) <= 0xFF {
+                    value = value * 8 + Int(input[cursor] - 0x30)
+                    cursor += 1
+                }
+                output.append(UInt8(value))
+                index = cursor
+                continue
+            default:
+                break
+            }
+            let simple: [UInt8: UInt8] = [
+                UInt8(ascii: "a"): 0x07, UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A,
+                UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09, UInt8(ascii: "v"): 0x0B,
+            ]
+            output.append(simple[next] ?? next)
+            index += 2
+        }
+        return output
+    }
+
+    static func css(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            guard input[index] == UInt8(ascii: "\\") else {
+                output.append(input[index])
+                index += 1
+                continue
+            }
+            var cursor = index + 1
+            var value = 0
+            while cursor < input.count, cursor - index <= 6, let digit = hexValue(input[cursor]) {
+                value = value * 16 + Int(digit)
+                cursor += 1
+            }
+            if cursor > index + 1 {
+                output.append(unicodeByte(value))
+                if cursor < input.count, [0x20, 0x09, 0x0A, 0x0C, 0x0D].contains(input[cursor]) { cursor += 1 }
+                index = cursor
+            } else if cursor < input.count, input[cursor] == 0x0A {
+                index = cursor + 1
+            } else if cursor < input.count {
+                output.append(input[cursor])
+                index = cursor + 1
+            } else {
+                index = cursor
+            }
+        }
+        return output
+    }
+
+    static func base64(_ input: [UInt8]) -> [UInt8]? {
+        var output: [UInt8] = []
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in input {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"), UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "/"), UInt8(ascii: "_"): value = 63
+            case UInt8(ascii: "="), 0x0A, 0x0D, 0x20: continue
+            default: return nil
+            }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return output
+    }
+
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) || byte == 0xA0
+    }
+
+    static func compressWhitespace(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        for byte in input {
+            if isSpace(byte) {
+                if output.last != 0x20 { output.append(0x20) }
+            } else {
+                output.append(byte)
+            }
+        }
+        return output
+    }
+
+    static func normalizePath(_ input: [UInt8]) -> [UInt8] {
+        let slashed = input.map { $0 == UInt8(ascii: "\\") ? UInt8(ascii: "/") : $0 }
+        let absolute = slashed.first == UInt8(ascii: "/")
+        let trailing = slashed.count > 1 && slashed.last == UInt8(ascii: "/")
+        var segments: [ArraySlice<UInt8>] = []
+        for segment in slashed.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if segment.elementsEqual([UInt8(ascii: ".")]) { continue }
+            if segment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                if let last = segments.last, !last.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                    segments.removeLast()
+                } else if !absolute {
+                    segments.append(segment)
+                }
+                continue
+            }
+            segments.append(segment)
+        }
+        var output: [UInt8] = absolute ? [UInt8(ascii: "/")] : []
+        for (offset, segment) in segments.enumerated() {
+            if offset > 0 { output.append(UInt8(ascii: "/")) }
+            output.append(contentsOf: segment)
+        }
+        if trailing, !segments.isEmpty { output.append(UInt8(ascii: "/")) }
+        return output
+    }
+
+    static func cmdLine(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        for byte in input {
+            switch byte {
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "^"):
+                continue
+            case UInt8(ascii: "/"), UInt8(ascii: "("):
+                while output.last == 0x20 { output.removeLast() }
+                output.append(byte)
+            case UInt8(ascii: ","), UInt8(ascii: ";"):
+                if output.last != 0x20 { output.append(0x20) }
+            case _ where isSpace(byte):
+                if output.last != 0x20 { output.append(0x20) }
+            default:
+                output.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            }
+        }
+        return output
+    }
+
+    static func utf8ToUnicode(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        let hexDigits = Array("0123456789abcdef".utf8)
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            let length = byte >= 0xF0 && byte < 0xF8 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+            guard length > 1, index + length <= input.count,
+                input[(index + 1)..<(index + length)].allSatisfy({ $0 & 0xC0 == 0x80 })
+            else {
+                output.append(byte)
+                index += 1
+                continue
+            }
+            var code = Int(byte) & (0xFF >> (length + 1))
+            for continuation in input[(index + 1)..<(index + length)] { code = code << 6 | Int(continuation & 0x3F) }
+            output += Array("%u".utf8)
+            // At least four digits; code points above U+FFFF need five or six.
+            let digits = max(4, (Int.bitWidth - code.leadingZeroBitCount + 3) / 4)
+            for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) { output.append(hexDigits[(code >> shift) & 0xF]) }
+            index += length
+        }
+        return output
+    }
+}

@@ -1,0 +1,51 @@
+/// A transformation applied to a target's bytes before an operator looks at them, with ModSecurity's semantics,
+/// so evasions such as `%2527`, `&#x3c;` or `un/**/ion` reach the patterns in the form they were written for.
+///
+/// Transforms are pure functions over bytes; a rule lists them in order (``apply(_:to:)``).
+public enum Transform: String, Sendable, CaseIterable {
+    /// `%XX`, `%uXXXX` (full-width forms fold to ASCII) and `+` as space (ModSecurity's `urlDecodeUni`).
+    case urlDecode = "url_decode"
+    /// ASCII upper case to lower case.
+    case lowercase
+    /// `&lt;`, `&#60;`, `&#x3c;` and the other common named entities, with or without the closing `;`.
+    case htmlEntityDecode = "html_entity_decode"
+    /// JavaScript escapes: `\n`, `\xHH`, `\uHHHH`, octal `\OOO`, `\'`.
+    case jsDecode = "js_decode"
+    /// CSS escapes: `\HH` to `\HHHHHH` with one optional whitespace after, `\x` as `x`, and line continuations.
+    case cssDecode = "css_decode"
+    /// Standard base64; the input stays as it is when it is not base64.
+    case base64Decode = "base64_decode"
+    /// Drops NUL bytes.
+    case removeNulls = "remove_nulls"
+    /// Turns each run of whitespace (space, tab, CR, LF, FF, VT, NBSP) into one space.
+    case compressWhitespace = "compress_whitespace"
+    /// Backslashes to slashes, then `//`, `/./` and `/../` resolved as a path would be.
+    case normalizePath = "normalize_path"
+    /// ModSecurity's `cmdLine`: drops `\ " ' ^`, drops spaces before `/` and `(`, turns `,` and `;` into
+    /// spaces, compresses whitespace and lowercases, so `c^a"t /etc/pa''sswd` reads as `cat /etc/passwd`.
+    case cmdLine = "cmd_line"
+    /// Multi-byte UTF-8 sequences to `%uHHHH`, as ModSecurity's `utf8toUnicode`.
+    case utf8ToUnicode = "utf8_to_unicode"
+
+    /// Applies `transforms` in order.
+    public static func apply(_ transforms: [Transform], to input: [UInt8]) -> [UInt8] {
+        transforms.reduce(input) { $1.apply($0) }
+    }
+
+    /// Applies this transform.
+    public func apply(_ input: [UInt8]) -> [UInt8] {
+        switch self {
+        case .urlDecode: Decoders.url(input)
+        case .lowercase: input.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        case .htmlEntityDecode: Decoders.htmlEntities(input)
+        case .jsDecode: Decoders.javaScript(input)
+        case .cssDecode: Decoders.css(input)
+        case .base64Decode: Decoders.base64(input) ?? input
+        case .removeNulls: input.filter { $0 != 0 }
+        case .compressWhitespace: Decoders.compressWhitespace(input)
+        case .normalizePath: Decoders.normalizePath(input)
+        case .cmdLine: Decoders.cmdLine(input)
+        case .utf8ToUnicode: Decoders.utf8ToUnicode(input)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Firewall
+import Testing
+
+@Suite("Transforms")
+struct TransformTests {
+    func run(_ transform: Transform, _ input: String) -> String {
+        String(decoding: transform.apply(Array(input.utf8)), as: UTF8.self)
+    }
+
+    @Test func urlDecodeHandlesPercentUnicodeAndPlus() {
+        #expect(self.run(.urlDecode, "a%20b+c%27%2f") == "a b c'/")
+        #expect(self.run(.urlDecode, "%u0027%uFF1Cscript%uff1e") == "'<script>")
+        #expect(self.run(.urlDecode, "100% sure %zz %4") == "100% sure %zz %4", "malformed escapes stay as written")
+        #expect(Transform.apply([.urlDecode, .urlDecode], to: Array("%2527".utf8)) == Array("'".utf8), "double encoding, decoded twice")
+    }
+
+    @Test func htmlEntitiesNamedDecimalAndHex() {
+        #expect(self.run(.htmlEntityDecode, "&lt;script&gt;alert(&#39;x&#x27;)&LT;/script&gt") == "<script>alert('x')</script>")
+        #expect(self.run(.htmlEntityDecode, "&#106&#97&#118&#x61;script:") == "javascript:")
+        #expect(self.run(.htmlEntityDecode, "AT&T &unknown; &#;") == "AT&T &unknown; &#;")
+    }
+
+    @Test func javaScriptAndCSSEscapes() {
+        #expect(self.run(.jsDecode, #"\x3cscript\u003e\n\'\141\\"#) == "<script>\n'a\\")
+        #expect(self.run(.jsDecode, #"\uff1c"#) == "<")
+        #expect(self.run(.cssDecode, #"\65 xpression(\28 1\29) \j"#) == "expression((1)) j")
+        #expect(self.run(.cssDecode, "back\\\nslash") == "backslash")
+    }
+
+    @Test func base64NullsAndWhitespace() {
+        #expect(self.run(.base64Decode, "PHNjcmlwdD4=") == "<script>")
+        #expect(self.run(.base64Decode, "not base64!") == "not base64!")
+        #expect(Transform.removeNulls.apply([0x61, 0x00, 0x62]) == [0x61, 0x62])
+        #expect(self.run(.compressWhitespace, "union \t\n  select\u{0B}1") == "union select 1")
+    }
+
+    @Test func pathsNormalizeAsAServerWouldResolveThem() {
+        #expect(self.run(.normalizePath, "/a/./b/../../../etc//passwd") == "/etc/passwd")
+        #expect(self.run(.normalizePath, "..\\..\\windows\\win.ini") == "../../windows/win.ini")
+        #expect(self.run(.normalizePath, "/static/css/") == "/static/css/")
+        #expect(self.run(.normalizePath, "a/b/..") == "a")
+    }
+
+    @Test func cmdLineUndoesShellObfuscation() {
+        #expect(self.run(.cmdLine, #"c^a"t   /etc/pa''sswd"#) == "cat/etc/passwd")
+        #expect(self.run(.cmdLine, "W\\HO\\AMI;ID,UNAME -A") == "whoami id uname -a")
+        #expect(self.run(.cmdLine, "ping   (x)") == "ping(x)")
+    }
+
+    @Test func utf8ToUnicodeAndLowercase() {
+        #expect(self.run(.utf8ToUnicode, "a<é＜😀") == "a<%u00e9%uff1c%u1f600")
+        #expect(self.run(.lowercase, "SeLeCt É") == "select É", "only ASCII letters change")
+        #expect(Transform(rawValue: "url_decode") == .urlDecode)
+        #expect(Transform(rawValue: "rot13") == nil)
+    }
+}
