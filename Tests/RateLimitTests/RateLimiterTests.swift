@@ -195,4 +195,21 @@ struct RateLimiterTests {
         changed.limit = .tokenBucket(rate: Rate(count: 1, window: 3600), burst: 3, cost: 1)
         #expect(RateLimiter(policies: [changed], buckets: store).check(request("192.0.2.9")).allowed, "a changed one starts afresh")
     }
+
+    @Test func evictionNeverJudgesABucketByAnotherPolicysBurst() {
+        let clock = ManualClock()
+        let store = LocalBucketStore(maxKeys: 2, shardCount: 1, now: clock.now)
+        let narrow = RateLimiter(policies: [
+            RateLimitPolicy(name: "narrow", limit: .tokenBucket(rate: Rate(count: 1, window: 3600), burst: 1, cost: 1)),
+        ], buckets: store)
+        let wide = RateLimiter(policies: [
+            RateLimitPolicy(name: "wide", limit: .tokenBucket(rate: Rate(count: 1, window: 3600), burst: 10, cost: 1)),
+        ], buckets: store)
+        _ = narrow.check(request("192.0.2.1"))
+        clock.advance(1)
+        #expect(wide.check(request("192.0.2.9")).verdicts.first?.remaining == 9)
+        clock.advance(1)
+        _ = narrow.check(request("192.0.2.2"))  // the shard is full: something must go
+        #expect(wide.check(request("192.0.2.9")).verdicts.first?.remaining == 8, "the wide bucket, 9 of 10, is not full and was kept")
+    }
 }

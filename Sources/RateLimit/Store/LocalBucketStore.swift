@@ -107,13 +107,7 @@ public final class LocalBucketStore: Sendable {
                     _ = bucket.take(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
                     self.store(bucket, for: take.bucket, in: self.shards[indices[offset]], now: now, take: take)
                 }
-                let remaining = bucket.available(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
-                outcomes.append(Outcome(
-                    allowed: hasTokens[offset],
-                    remaining: remaining,
-                    retryAfter: hasTokens[offset] ? 0 : bucket.secondsUntil(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst),
-                    resetAfter: (take.burst - remaining) / take.ratePerSecond
-                ))
+                outcomes.append(Self.outcome(of: bucket, for: take, hasTokens: hasTokens[offset], now: now))
             }
             return outcomes
         }
@@ -135,14 +129,18 @@ public final class LocalBucketStore: Sendable {
                     self.store(bucket, for: take.bucket, in: shard, now: now, take: take)
                 }
             }
-            let remaining = bucket.available(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
-            return Outcome(
-                allowed: hasTokens,
-                remaining: remaining,
-                retryAfter: hasTokens ? 0 : bucket.secondsUntil(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst),
-                resetAfter: (take.burst - remaining) / take.ratePerSecond
-            )
+            return Self.outcome(of: bucket, for: take, hasTokens: hasTokens, now: now)
         }
+    }
+
+    private static func outcome(of bucket: TokenBucket, for take: Take, hasTokens: Bool, now: Double) -> Outcome {
+        let remaining = bucket.available(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+        return Outcome(
+            allowed: hasTokens,
+            remaining: remaining,
+            retryAfter: hasTokens ? 0 : bucket.secondsUntil(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst),
+            resetAfter: (take.burst - remaining) / take.ratePerSecond
+        )
     }
 
     /// How many buckets are held.
@@ -157,10 +155,14 @@ public final class LocalBucketStore: Sendable {
         shard.buckets[key] = bucket
     }
 
-    /// Forgets full buckets; if that frees nothing, the least recently updated eighth.
+    /// Forgets the full buckets of the take's own policy (the only rate and burst known here; another policy's
+    /// bucket cannot be judged full by them); if that frees nothing, the least recently updated eighth.
     private func evict(from shard: Shard, now: Double, take: Take) {
         let before = shard.buckets.count
-        shard.buckets = shard.buckets.filter { !$0.value.isFull(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst) }
+        let namespace = take.bucket.namespace
+        shard.buckets = shard.buckets.filter {
+            $0.key.namespace != namespace || !$0.value.isFull(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+        }
         guard shard.buckets.count == before else { return }
         let victims = shard.buckets.sorted { $0.value.updated < $1.value.updated }.prefix(max(1, before / 8))
         for victim in victims { shard.buckets[victim.key] = nil }

@@ -61,33 +61,25 @@ public final class ServiceApp: Scaffold {
     ///
     /// - Throws: ``RouteError`` for a malformed route or two routes with the same endpoint name.
     public func buildResponder() throws -> some HTTPResponder<ServiceContext> {
-        let scopes: [(hooks: HookSet, prefix: String, namePrefix: String, routes: [RouteDefinition], errors: [RouteError])] =
-            [(HookSet(), "", "", self.routes, self.registrationErrors)]
-            + self.blueprints.map { ($0.blueprint.hooks, $0.urlPrefix, $0.blueprint.name + ".", $0.blueprint.routes, $0.blueprint.registrationErrors) }
-        if let error = scopes.flatMap(\.errors).first { throw error }
-
         let router = Router(context: ServiceContext.self, options: [.autoGenerateHeadEndpoints])
         router.add(middleware: RoutedErrorMiddleware())
         var routesByName: [String: RoutePattern] = [:]
         var methodsByPath: [String: Set<HTTPRequest.Method>] = [:]
         var pathOrder: [String] = []
-        for scope in scopes {
-            for route in scope.routes {
-                let pattern = try RoutePattern(scope.prefix + route.pattern.description)
-                let name = scope.namePrefix + route.name
-                guard routesByName.updateValue(pattern, forKey: name) == nil else {
-                    throw RouteError(pattern: pattern.description, reason: "endpoint name \"\(name)\" is already used; give the route another name")
+        for mounted in try self.mountedRoutes() {
+            let (name, pattern) = (mounted.name, mounted.pattern)
+            guard routesByName.updateValue(pattern, forKey: name) == nil else {
+                throw RouteError(pattern: pattern.description, reason: "endpoint name \"\(name)\" is already used; give the route another name")
+            }
+            let path = pattern.routerPath
+            if methodsByPath[path] == nil { pathOrder.append(path) }
+            for method in mounted.route.methods {
+                guard methodsByPath[path, default: []].insert(method).inserted else {
+                    throw RouteError(pattern: pattern.description, reason: "\(method) is registered twice for this path")
                 }
-                let path = pattern.routerPath
-                if methodsByPath[path] == nil { pathOrder.append(path) }
-                for method in route.methods {
-                    guard methodsByPath[path, default: []].insert(method).inserted else {
-                        throw RouteError(pattern: pattern.description, reason: "\(method) is registered twice for this path")
-                    }
-                    router.on(RouterPath(path), method: method, responder: EndpointResponder(
-                        pattern: pattern, name: name, blueprintHooks: scope.hooks, endpoint: route.endpoint
-                    ))
-                }
+                router.on(RouterPath(path), method: method, responder: EndpointResponder(
+                    pattern: pattern, name: name, blueprintHooks: mounted.hooks, endpoint: mounted.route.endpoint
+                ))
             }
         }
         for path in pathOrder {
@@ -120,15 +112,24 @@ public final class ServiceApp: Scaffold {
     }
 
     /// Builds a URL for an endpoint outside a request: `try app.urlFor("teams.get_team", team_id: 1)`.
+    /// An app whose routes would not build knows no endpoints.
     public var urlFor: URLBuilder {
-        var routes: [String: RoutePattern] = [:]
-        for route in self.routes { routes[route.name] = route.pattern }
-        for (blueprint, prefix) in self.blueprints {
-            for route in blueprint.routes {
-                routes[blueprint.name + "." + route.name] = try? RoutePattern(prefix + route.pattern.description)
+        let mounted = (try? self.mountedRoutes()) ?? []
+        return URLBuilder(routes: Dictionary(mounted.map { ($0.name, $0.pattern) }) { first, _ in first }, currentEndpoint: nil)
+    }
+
+    /// Every route as served: the app's own, then each blueprint's under its URL prefix, with its full endpoint
+    /// name (`teams.get_team`) and the hooks of its scope.
+    private func mountedRoutes() throws -> [(name: String, pattern: RoutePattern, route: RouteDefinition, hooks: HookSet)] {
+        let scopes: [(hooks: HookSet, prefix: String, namePrefix: String, routes: [RouteDefinition], errors: [RouteError])] =
+            [(HookSet(), "", "", self.routes, self.registrationErrors)]
+            + self.blueprints.map { ($0.blueprint.hooks, $0.urlPrefix, $0.blueprint.name + ".", $0.blueprint.routes, $0.blueprint.registrationErrors) }
+        if let error = scopes.flatMap(\.errors).first { throw error }
+        return try scopes.flatMap { scope in
+            try scope.routes.map { route in
+                (scope.namePrefix + route.name, try RoutePattern(scope.prefix + route.pattern.description), route, scope.hooks)
             }
         }
-        return URLBuilder(routes: routes, currentEndpoint: nil)
     }
 
     private static let standardMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch]
