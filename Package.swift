@@ -58,8 +58,12 @@ let package = Package(
             name: "ServiceKitCLI",
             dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // IP addresses and CIDR blocks: trusted proxies, rate-limit grouping, firewall address rules.
+        .target(name: "NetworkAddress"),
+        // Reading human-edited YAML (rules, policies, config) with file:line:column errors.
+        .target(name: "RuleFile", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Rate limiting: token buckets and concurrency limits per policy, no sockets.
-        .target(name: "RateLimit", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "RateLimit", dependencies: ["NetworkAddress", "RuleFile", .product(name: "Yams", package: "Yams")]),
         // The shared rate-limit store: a pipelined RESP client on SwiftNIO and the Redis bucket script.
         .target(
             name: "RateLimitRedis",
@@ -71,7 +75,10 @@ let package = Package(
             ]
         ),
         // The request firewall: PCRE2 rule matching, no sockets.
-        .target(name: "Firewall", dependencies: ["CPCRE2"]),
+        .target(
+            name: "Firewall",
+            dependencies: ["CPCRE2", "NetworkAddress", "RuleFile", .product(name: "Yams", package: "Yams")]
+        ),
 
         // Example backend services.
         .executableTarget(
@@ -108,6 +115,10 @@ let package = Package(
             path: "Benchmarks/RateLimitBench"
         ),
 
+        // Request corpora for the firewall (OWASP CRS regression cases, our benign traffic) and the replay tool.
+        .target(name: "FirewallCorpora", dependencies: ["Firewall", .product(name: "Yams", package: "Yams")], path: "Tools/FirewallCorpora"),
+        .executableTarget(name: "crs-replay", dependencies: ["FirewallCorpora", "Firewall"], path: "Tools/CRSReplay"),
+
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
@@ -118,8 +129,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
-        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "RateLimitRedis", "TestSupport"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "FirewallCorpora", "RuleFile", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "NetworkAddress", "RateLimitRedis", "TestSupport"]),
         .testTarget(
             name: "ExampleServicesTests",
             dependencies: [

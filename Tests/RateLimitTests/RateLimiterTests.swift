@@ -1,3 +1,4 @@
+import NetworkAddress
 import RateLimit
 import TestSupport
 import Testing

@@ -67,8 +67,7 @@ public final class CompiledPattern: @unchecked Sendable {  // safe: immutable af
     ///
     /// - Throws: ``PatternMatchError`` when a limit stops the match or PCRE2 fails.
     public func matches(_ subject: some Collection<UInt8>) throws(PatternMatchError) -> Bool {
-        guard let matchData = pcre2_match_data_create_8(1, nil) else { throw PatternMatchError.failed(code: PCRE2_ERROR_NOMEMORY) }
-        defer { pcre2_match_data_free_8(matchData) }
+        guard let matchData = ThreadMatchData.current() else { throw PatternMatchError.failed(code: PCRE2_ERROR_NOMEMORY) }
         let result: Int32 =
             subject.withContiguousStorageIfAvailable { buffer in
                 pcre2_match_8(self.code, buffer.baseAddress, buffer.count, 0, 0, matchData, self.matchContext)

@@ -26,6 +26,8 @@ public enum Transform: String, Sendable, CaseIterable {
     case cmdLine = "cmd_line"
     /// Multi-byte UTF-8 sequences to `%uHHHH`, as ModSecurity's `utf8toUnicode`.
     case utf8ToUnicode = "utf8_to_unicode"
+    /// The value's length in bytes, as a decimal number, for numeric comparisons.
+    case length
 
     /// Applies `transforms` in order.
     public static func apply(_ transforms: [Transform], to input: [UInt8]) -> [UInt8] {
@@ -35,17 +37,18 @@ public enum Transform: String, Sendable, CaseIterable {
     /// Applies this transform.
     public func apply(_ input: [UInt8]) -> [UInt8] {
         switch self {
-        case .urlDecode: Decoders.url(input)
-        case .lowercase: input.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        case .urlDecode: input.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") } ? Decoders.url(input) : input
+        case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? input.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } : input
         case .htmlEntityDecode: Decoders.htmlEntities(input)
         case .jsDecode: Decoders.javaScript(input)
         case .cssDecode: Decoders.css(input)
         case .base64Decode: Decoders.base64(input) ?? input
-        case .removeNulls: input.filter { $0 != 0 }
+        case .removeNulls: input.contains(0) ? input.filter { $0 != 0 } : input
         case .compressWhitespace: Decoders.compressWhitespace(input)
         case .normalizePath: Decoders.normalizePath(input)
         case .cmdLine: Decoders.cmdLine(input)
         case .utf8ToUnicode: Decoders.utf8ToUnicode(input)
+        case .length: Array(String(input.count).utf8)
         }
     }
 }

@@ -1,3 +1,4 @@
+import NetworkAddress
 extension RateLimitPolicy {
     /// The key this policy counts `request` by, or `nil` when the policy does not apply to it (no match, or a
     /// missing key with `missing: skip`).

@@ -1,0 +1,148 @@
+/// The evaluation of one request, phase by phase: the proxy runs the headers phase as soon as the head arrives,
+/// and the body phase once the body (or its inspected prefix) is buffered.
+///
+/// It keeps the parsed request and the transformed values between phases, so no value is decoded twice.
+public struct FirewallEvaluation {
+    private let ruleSet: RuleSet
+    private var request: FirewallRequest
+    private var view: RequestView
+    private var decision = FirewallDecision()
+    /// Transformed values by `entry * chainCount + chain`.
+    private var cache: [Int: [UInt8]] = [:]
+    /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
+    private var adjustments: [Int: [TargetSelector]?] = [:]
+    private var finished = false
+
+    /// Starts evaluating `request`; its body is ignored until ``runBody(_:)``.
+    public init(ruleSet: RuleSet, request: FirewallRequest) {
+        self.ruleSet = ruleSet
+        self.request = request
+        self.view = RequestView(request)
+        for (index, exclusion) in ruleSet.exclusions.enumerated() where exclusion.applies(method: self.view.method, path: self.view.path) {
+            for ruleIndex in ruleSet.excludedRules[index] {
+                if exclusion.targets.isEmpty {
+                    self.adjustments[ruleIndex] = .some(nil)
+                } else if case .some(.some(let removed)) = self.adjustments[ruleIndex] {
+                    self.adjustments[ruleIndex] = removed + exclusion.targets
+                } else if self.adjustments[ruleIndex] == nil {
+                    self.adjustments[ruleIndex] = exclusion.targets
+                }
+            }
+        }
+    }
+
+    /// Runs the request-headers phase.
+    public mutating func runHeaders() -> FirewallDecision {
+        self.run(phase: 0)
+    }
+
+    /// Runs the request-body phase over `body` (the whole body, or the prefix the proxy buffered).
+    public mutating func runBody(_ body: [UInt8]) -> FirewallDecision {
+        self.request.body = body
+        self.view.addBody(of: self.request)
+        return self.run(phase: 1)
+    }
+
+    private mutating func run(phase: Int) -> FirewallDecision {
+        guard !self.finished else { return self.decision }
+        let settings = self.ruleSet.settings
+        for compiled in self.ruleSet.phases[phase] {
+            var removed: [TargetSelector] = []
+            if let adjustment = self.adjustments[compiled.index] {
+                guard let targets = adjustment else { continue }
+                removed = targets
+            }
+            guard let (target, value) = self.matches(compiled, removing: removed) else { continue }
+            let rule = compiled.rule
+            let detectionOnly = rule.detectionOnly || settings.detectionOnly
+            self.decision.matches.append(
+                RuleMatch(
+                    ruleID: rule.id, message: rule.message, tags: rule.tags, action: rule.action, detectionOnly: detectionOnly,
+                    target: target, value: String(decoding: value.prefix(120), as: UTF8.self)
+                )
+            )
+            switch rule.action {
+            case .log:
+                continue
+            case .allow:
+                self.decision.verdict = .allow
+                self.finished = true
+                return self.decision
+            case .deny(let status):
+                if detectionOnly {
+                    self.decision.wouldBlock = true
+                    continue
+                }
+                self.decision.verdict = .deny(status: status)
+                self.finished = true
+                return self.decision
+            case .score(let points):
+                self.decision.detectionScore += points
+                if !detectionOnly { self.decision.score += points }
+            }
+        }
+        if self.decision.score >= settings.anomalyThreshold {
+            self.decision.verdict = .deny(status: settings.denyStatus)
+            self.finished = true
+        } else if self.decision.detectionScore >= settings.anomalyThreshold {
+            self.decision.wouldBlock = true
+        }
+        return self.decision
+    }
+
+    /// The first target and value of the rule's first condition when every condition matches.
+    private mutating func matches(_ compiled: RuleSet.CompiledRule, removing removed: [TargetSelector]) -> (String, [UInt8])? {
+        var first: (String, [UInt8])?
+        for condition in compiled.conditions {
+            do {
+                guard let found = try self.firstMatch(condition, removing: removed) else { return nil }
+                if first == nil { first = found }
+            } catch {
+                self.decision.errors.append(RuleEvaluationError(ruleID: compiled.rule.id, message: "\(error); the rule counted as not matching"))
+                return nil
+            }
+        }
+        return first
+    }
+
+    private mutating func firstMatch(_ condition: RuleSet.CompiledCondition, removing removed: [TargetSelector]) throws(PatternMatchError) -> (String, [UInt8])? {
+        for selector in condition.targets {
+            if selector.count {
+                var count = 0
+                for entry in self.view.byCollection[selector.collection.ordinal] where self.selects(selector, entry, condition.excluded, removed) {
+                    count += 1
+                }
+                let value = Array(String(count).utf8)
+                if try condition.operator.matches(value) != condition.negated { return (selector.description, value) }
+                continue
+            }
+            for entry in self.view.byCollection[selector.collection.ordinal] where self.selects(selector, entry, condition.excluded, removed) {
+                let value = self.transformed(entry, chain: condition.chain)
+                if try condition.operator.matches(value) != condition.negated {
+                    let name = self.view.entries[entry].name
+                    return (name.isEmpty ? selector.collection.rawValue : "\(selector.collection.rawValue):\(name)", value)
+                }
+            }
+        }
+        return nil
+    }
+
+    private func selects(_ selector: TargetSelector, _ entry: Int, _ excluded: [TargetSelector], _ removed: [TargetSelector]) -> Bool {
+        let item = self.view.entries[entry]
+        if let name = selector.name, name != item.key { return false }
+        if excluded.isEmpty && removed.isEmpty { return true }
+        return !excluded.contains { $0.covers(item.collection, name: item.key) } && !removed.contains { $0.covers(item.collection, name: item.key) }
+    }
+
+    /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
+    private mutating func transformed(_ entry: Int, chain: Int) -> [UInt8] {
+        guard chain != 0 else { return self.view.entries[entry].bytes }
+        let key = entry &* self.ruleSet.chains.count &+ chain
+        if let cached = self.cache[key] { return cached }
+        let step = self.ruleSet.chains[chain]
+        let input = self.transformed(entry, chain: step.parent)
+        let output = step.transform.map { $0.apply(input) } ?? input
+        self.cache[key] = output
+        return output
+    }
+}

@@ -1,0 +1,86 @@
+import NetworkAddress
+
+/// What a rule condition tests each (transformed) target value with.
+public enum RuleOperator: Sendable {
+    /// A PCRE2 regular expression (JIT, bounded by match limits).
+    case regex(CompiledPattern)
+    /// Any of many phrases, ASCII case ignored, in one pass.
+    case phrases(PhraseMatcher)
+    /// The value is exactly these bytes.
+    case equals([UInt8])
+    /// The value is exactly one of these.
+    case oneOf(Set<[UInt8]>)
+    /// The value contains these bytes.
+    case contains([UInt8])
+    /// The value starts with these bytes.
+    case beginsWith([UInt8])
+    /// The value ends with these bytes.
+    case endsWith([UInt8])
+    /// The value is an IP address inside one of these networks.
+    case cidr([CIDRBlock])
+    /// The value is a decimal integer that compares so with the number (use with the `length` transform or a
+    /// `count(...)` target).
+    case numeric(NumericComparison, Int)
+
+    /// The operator names accepted in rule files.
+    public static let names = ["regex", "phrases", "equals", "in", "contains", "begins_with", "ends_with", "cidr", "eq", "ne", "lt", "le", "gt", "ge"]
+
+    /// Whether `value` satisfies the operator (before any negation).
+    ///
+    /// - Throws: ``PatternMatchError`` when a regex hits its match limit.
+    func matches(_ value: [UInt8]) throws(PatternMatchError) -> Bool {
+        switch self {
+        case .regex(let pattern): return try pattern.matches(value)
+        case .phrases(let matcher): return matcher.matches(value)
+        case .equals(let expected): return value == expected
+        case .oneOf(let set): return set.contains(value)
+        case .contains(let needle): return Self.find(needle, in: value)
+        case .beginsWith(let prefix): return value.starts(with: prefix)
+        case .endsWith(let suffix): return value.count >= suffix.count && value.suffix(suffix.count).elementsEqual(suffix)
+        case .cidr(let blocks):
+            guard let address = IPAddress(String(decoding: value, as: UTF8.self)) else { return false }
+            return blocks.contains { $0.contains(address) }
+        case .numeric(let comparison, let number):
+            guard let parsed = Int(String(decoding: value, as: UTF8.self)) else { return false }
+            return comparison.holds(parsed, number)
+        }
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count, let first = needle.first else { return false }
+        var index = 0
+        while index <= haystack.count - needle.count {
+            if haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+}
+
+/// A comparison of two integers.
+public enum NumericComparison: String, Sendable, CaseIterable {
+    /// Equal.
+    case eq
+    /// Not equal.
+    case ne
+    /// Less than.
+    case lt
+    /// Less than or equal.
+    case le
+    /// Greater than.
+    case gt
+    /// Greater than or equal.
+    case ge
+
+    func holds(_ left: Int, _ right: Int) -> Bool {
+        switch self {
+        case .eq: left == right
+        case .ne: left != right
+        case .lt: left < right
+        case .le: left <= right
+        case .gt: left > right
+        case .ge: left >= right
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// Parsers for the name/value encodings inside a request: query strings and urlencoded bodies, cookies and
+/// multipart form data. They never fail: what cannot be parsed is left out, and the raw bytes stay available
+/// to rules through the `uri` and `body` targets.
+enum FormFields {
+    /// `a=1&b=2`, names and values percent-decoded with `+` as space.
+    static func urlEncoded(_ bytes: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
+        var fields: [(name: [UInt8], value: [UInt8])] = []
+        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                fields.append((Decoders.url(Array(pair[..<equals])), Decoders.url(Array(pair[(equals + 1)...]))))
+            } else {
+                fields.append((Decoders.url(Array(pair)), []))
+            }
+        }
+        return fields
+    }
+
+    /// `a=1; b=2` from a Cookie header; values are not decoded (cookies have no standard encoding).
+    static func cookies(_ bytes: [UInt8]) -> [(String, [UInt8])] {
+        bytes.split(separator: UInt8(ascii: ";")).compactMap { item in
+            let trimmed = item.drop { $0 == UInt8(ascii: " ") }
+            guard !trimmed.isEmpty else { return nil }
+            guard let equals = trimmed.firstIndex(of: UInt8(ascii: "=")) else { return (String(decoding: trimmed, as: UTF8.self), []) }
+            return (String(decoding: trimmed[..<equals], as: UTF8.self), Array(trimmed[(equals + 1)...]))
+        }
+    }
+
+    /// The `boundary` parameter of a multipart Content-Type, its case kept.
+    static func boundary(in contentType: String) -> [UInt8]? {
+        let original = Array(contentType.utf8)
+        let lowered = original.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        guard let found = Self.find(Array("boundary=".utf8), in: lowered, from: 0) else { return nil }
+        var value = original[(found + "boundary=".utf8.count)...].prefix { $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: " ") }
+        if value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+        return value.isEmpty ? nil : Array(value)
+    }
+
+    /// The fields and uploaded file names of a multipart/form-data body.
+    static func multipart(_ body: [UInt8], boundary: [UInt8]) -> (fields: [(name: [UInt8], value: [UInt8])], files: [(String, [UInt8])]) {
+        let delimiter = Array("--".utf8) + boundary
+        var fields: [(name: [UInt8], value: [UInt8])] = []
+        var files: [(String, [UInt8])] = []
+        var starts: [Int] = []
+        var index = 0
+        while let found = Self.find(delimiter, in: body, from: index) {
+            starts.append(found)
+            index = found + delimiter.count
+        }
+        for (start, end) in zip(starts, starts.dropFirst()) {
+            var part = body[(start + delimiter.count)..<end]
+            part = part.drop { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
+            if part.last == UInt8(ascii: "\n") { part = part.dropLast() }
+            if part.last == UInt8(ascii: "\r") { part = part.dropLast() }
+            let content = Array(part)
+            guard let split = Self.find(Array("\r\n\r\n".utf8), in: content, from: 0) ?? Self.find(Array("\n\n".utf8), in: content, from: 0) else { continue }
+            let head = String(decoding: content[..<split], as: UTF8.self)
+            let value = Array(content[(split + (content[split] == UInt8(ascii: "\r") ? 4 : 2))...])
+            guard let disposition = head.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first(where: { $0.lowercased().hasPrefix("content-disposition:") }) else { continue }
+            let name = Self.parameter("name", in: disposition) ?? ""
+            if let filename = Self.parameter("filename", in: disposition) {
+                files.append((name, Array(filename.utf8)))
+            } else {
+                fields.append((Array(name.utf8), value))
+            }
+        }
+        return (fields, files)
+    }
+
+    /// `name="value"` (or unquoted) in a header's parameters.
+    private static func parameter(_ name: String, in header: Substring) -> String? {
+        for item in header.split(separator: ";").dropFirst() {
+            let trimmed = item.drop { $0 == " " }
+            guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals].lowercased() == name else { continue }
+            var value = trimmed[trimmed.index(after: equals)...]
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+            return String(value)
+        }
+        return nil
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var index = start
+        while index <= haystack.count - needle.count {
+            if haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) { return index }
+            index += 1
+        }
+        return nil
+    }
+}

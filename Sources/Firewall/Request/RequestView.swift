@@ -1,0 +1,105 @@
+/// A request taken apart into the values rules select, once per evaluation.
+///
+/// Every value gets an index, so transformed forms can be cached per (value, transform chain). Body fields are
+/// added when the body phase starts.
+struct RequestView {
+    /// One selectable value.
+    struct Entry {
+        var collection: TargetSelector.Collection
+        /// The member name as sent (empty for single-valued collections).
+        var name: String
+        /// The name lower-cased, for selector comparison.
+        var key: String
+        var bytes: [UInt8]
+    }
+
+    private(set) var entries: [Entry] = []
+    /// Entry indices per collection, indexed by ``TargetSelector/Collection/ordinal``.
+    private(set) var byCollection = [[Int]](repeating: [], count: TargetSelector.Collection.allCases.count)
+    private(set) var hasBody = false
+
+    let method: String
+    let path: String
+
+    init(_ request: FirewallRequest) {
+        self.method = request.method.uppercased()
+        let path = request.path
+        self.path = String(path)
+        self.add(.method, "", Array(request.method.utf8))
+        self.add(.uri, "", Array(request.uri.utf8))
+        self.add(.path, "", Array(path.utf8))
+        if let mark = request.uri.firstIndex(of: "?") {
+            let query = request.uri[request.uri.index(after: mark)...]
+            self.add(.queryString, "", Array(query.utf8))
+            self.addFields(FormFields.urlEncoded(Array(query.utf8)))
+        }
+        for (name, value) in request.headers {
+            self.add(.headers, name, Array(value.utf8))
+            self.add(.headerNames, name, Array(name.utf8))
+            if name.utf8.count == 6, name.lowercased() == "cookie" {
+                for (cookie, cookieValue) in FormFields.cookies(Array(value.utf8)) {
+                    self.add(.cookies, cookie, cookieValue)
+                    self.add(.cookieNames, cookie, Array(cookie.utf8))
+                }
+            }
+        }
+        if !request.clientAddress.isEmpty { self.add(.clientAddress, "", Array(request.clientAddress.utf8)) }
+    }
+
+    /// Adds the raw body and the fields parsed from it according to its content type.
+    mutating func addBody(of request: FirewallRequest) {
+        guard !self.hasBody else { return }
+        self.hasBody = true
+        guard !request.body.isEmpty else { return }
+        self.add(.body, "", request.body)
+        let contentType = request.header("content-type")?.lowercased() ?? ""
+        if contentType.hasPrefix("application/x-www-form-urlencoded") {
+            self.addFields(FormFields.urlEncoded(request.body))
+        } else if contentType.hasPrefix("multipart/form-data"), let boundary = FormFields.boundary(in: request.header("content-type") ?? "") {
+            let parts = FormFields.multipart(request.body, boundary: boundary)
+            self.addFields(parts.fields)
+            for (name, filename) in parts.files {
+                self.add(.files, name, filename)
+            }
+        } else if contentType.hasPrefix("application/json") || contentType.contains("+json") {
+            self.addFields(JSONFields.flatten(request.body))
+        } else {
+            self.add(.unparsedBody, "", request.body)
+        }
+    }
+
+    private mutating func addFields(_ fields: [(name: [UInt8], value: [UInt8])]) {
+        for (nameBytes, value) in fields {
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            self.add(.args, name, value)
+            self.add(.argNames, name, nameBytes)
+        }
+    }
+
+    private mutating func add(_ collection: TargetSelector.Collection, _ name: String, _ bytes: [UInt8]) {
+        self.byCollection[collection.ordinal].append(self.entries.count)
+        self.entries.append(Entry(collection: collection, name: name, key: collection.isKeyed ? name.lowercased() : "", bytes: bytes))
+    }
+}
+
+extension TargetSelector.Collection {
+    /// The position in `allCases`, for array-indexed lookups.
+    var ordinal: Int {
+        switch self {
+        case .method: 0
+        case .uri: 1
+        case .path: 2
+        case .queryString: 3
+        case .args: 4
+        case .argNames: 5
+        case .headers: 6
+        case .headerNames: 7
+        case .cookies: 8
+        case .cookieNames: 9
+        case .body: 10
+        case .files: 11
+        case .clientAddress: 12
+        case .unparsedBody: 13
+        }
+    }
+}
