@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
         .library(name: "ServiceKitTesting", targets: ["ServiceKitTesting"]),
         .library(name: "Firewall", targets: ["Firewall"]),
+        .executable(name: "rampart", targets: ["Rampart"]),
         .executable(name: "teams-service", targets: ["TeamsService"]),
         .executable(name: "burger-service", targets: ["BurgerService"]),
     ],
@@ -80,6 +81,15 @@ let package = Package(
             dependencies: ["CPCRE2", "NetworkAddress", "RuleFile", .product(name: "Yams", package: "Yams")]
         ),
 
+        // The `rampart` executable: the proxy and its tools (check, version).
+        .executableTarget(
+            name: "Rampart",
+            dependencies: [
+                "Firewall", "RateLimit", "RuleFile",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         // Example backend services.
         .executableTarget(
             name: "TeamsService",
@@ -131,6 +141,7 @@ let package = Package(
         ),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "FirewallCorpora", "RuleFile", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "NetworkAddress", "RateLimitRedis", "TestSupport"]),
+        .testTarget(name: "RampartTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "ExampleServicesTests",
             dependencies: [

@@ -4,17 +4,32 @@ import Foundation
 public func runPeer(_ script: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
     let peers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Peers")
+    let result = try runProgram("/usr/bin/env", ["python3", peers.appendingPathComponent(script).path] + arguments, stdin: stdin)
+    return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
+/// The repository's root, from this file's place in it.
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// Runs `executable` to completion and returns its exit status, standard output and standard error.
+///
+/// Output is read to the end before waiting, so the child never blocks on a full pipe; it suits the short
+/// outputs of test peers and command-line tools.
+public func runProgram(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", peers.appendingPathComponent(script).path] + arguments
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     let output = Pipe()
+    let errors = Pipe()
     let input = Pipe()
     process.standardOutput = output
+    process.standardError = errors
     process.standardInput = input
     try process.run()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
 }

@@ -27,7 +27,8 @@ public enum RuleSetLoader {
         guard FileManager.default.fileExists(atPath: path) else {
             throw RuleFileError(file: path, line: 0, column: 0, message: "no such file or directory")
         }
-        guard let entries = try? FileManager.default.subpathsOfDirectory(atPath: path) else { return [path] }
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        guard type == .typeDirectory, let entries = try? FileManager.default.subpathsOfDirectory(atPath: path) else { return [path] }
         var files: [String] = []
         for relative in entries {
             let name = relative.split(separator: "/").last.map(String.init) ?? relative

@@ -1,0 +1,45 @@
+import Firewall
+import FirewallCorpora
+import Foundation
+import Testing
+
+/// Paths of the corpora, from this file's place in the repository.
+enum Corpora {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    /// The CRS checkout every developer and CI run has beside the project (never copied into it).
+    static let crs = URL(fileURLWithPath: repository).deletingLastPathComponent().appendingPathComponent("shared/crs").path
+}
+
+/// The default rule set against public attacks (OWASP CRS v4 regression corpus) and our benign traffic.
+@Suite struct CorpusGateTests {
+    @Test func blocksTheCRSAttackCases() throws {
+        let ruleSet = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+        let corpus = try CRSCorpus(root: Corpora.crs)
+        let report = CorpusReport(corpus: corpus, ruleSet: ruleSet)
+        let gated = report.total(of: CorpusGate.families)
+        #expect(gated.attacks > 1900, "the corpus at \(Corpora.crs) looks incomplete")
+        #expect(gated.blockedRatio >= CorpusGate.overall, "\(gated.blocked) of \(gated.attacks) PL1 attacks blocked")
+        for family in CorpusGate.families {
+            let tally = try #require(report.families[family])
+            #expect(tally.blockedRatio >= CorpusGate.perFamily, "family \(family): \(tally.blocked) of \(tally.attacks) blocked")
+        }
+    }
+
+    @Test func passesEveryBenignRequest() throws {
+        let ruleSet = try RuleSetLoader.load(
+            files: try RuleSetLoader.ruleFiles(at: Corpora.repository + "/rules/firewall") + [Corpora.repository + "/Tests/Corpora/benign-exclusions.yaml"]
+        )
+        let corpus = try BenignCorpus(path: Corpora.repository + "/Tests/Corpora/benign.yaml")
+        #expect(corpus.cases.count >= 60)
+        let blocked = corpus.falsePositives(ruleSet)
+        #expect(blocked.isEmpty, "\(blocked.map { "\($0.name): \($0.matches.map(\.ruleID))" })")
+    }
+
+    @Test func theCodeFieldExclusionIsWhatLetsSnippetsThrough() throws {
+        let ruleSet = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+        let corpus = try BenignCorpus(path: Corpora.repository + "/Tests/Corpora/benign.yaml")
+        let blocked = corpus.falsePositives(ruleSet).map(\.name)
+        #expect(blocked.contains("shell snippet in a code field"))
+        #expect(blocked.allSatisfy { $0.contains("code field") }, "\(blocked)")
+    }
+}

@@ -1,0 +1,208 @@
+import Firewall
+import Testing
+
+/// The evaluation semantics: targets, transforms, operators, negation, chains, actions, scoring, detection-only
+/// and exclusions, each on rules small enough to see why they match.
+@Suite struct RuleEngineTests {
+    static func rules(_ yaml: String) throws -> RuleSet {
+        try RuleSetLoader.parse(yaml, file: "test.yaml")
+    }
+
+    static func get(_ uri: String, headers: [(name: String, value: String)] = [("Host", "example.com")]) -> FirewallRequest {
+        FirewallRequest(method: "GET", uri: uri, headers: headers, clientAddress: "203.0.113.9")
+    }
+
+    static func post(_ uri: String, contentType: String, body: String) -> FirewallRequest {
+        FirewallRequest(method: "POST", uri: uri, headers: [("Host", "example.com"), ("Content-Type", contentType)], body: Array(body.utf8), clientAddress: "203.0.113.9")
+    }
+
+    @Test func denyRuleStopsWithItsStatusAndNamesTheTarget() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: union select, targets: [args], transforms: [lowercase], operator: regex, argument: 'union\\s+select', action: deny, status: 406}
+              - {id: 2, message: never reached, targets: [args], operator: contains, argument: 'password', action: deny}
+            """)
+        let decision = set.evaluate(Self.get("/search?q=1+UNION+SELECT+password"))
+        #expect(decision.verdict == .deny(status: 406))
+        #expect(decision.matches.map(\.ruleID) == [1])
+        #expect(decision.matches.first?.target == "args:q")
+        #expect(decision.matches.first?.value == "1 union select password")
+        #expect(set.evaluate(Self.get("/search?q=union+station")).verdict == .pass)
+    }
+
+    @Test func scoresAddUpToTheThreshold() throws {
+        let set = try Self.rules("""
+            settings: {anomaly_threshold: 6}
+            rules:
+              - {id: 1, message: a, targets: [args], operator: contains, argument: 'aaa', action: score, score: 3}
+              - {id: 2, message: b, targets: [args], operator: contains, argument: 'bbb', action: score, score: 3}
+            """)
+        let one = set.evaluate(Self.get("/?x=aaa"))
+        #expect(one.verdict == .pass)
+        #expect(one.score == 3)
+        let both = set.evaluate(Self.get("/?x=aaa&y=bbb"))
+        #expect(both.verdict == .deny(status: 403))
+        #expect(both.blockingRuleIDs == [1, 2])
+    }
+
+    @Test func detectionOnlyRulesReportWouldBlock() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: trial, targets: [args], operator: contains, argument: 'evil', action: deny, detection_only: true}
+              - {id: 2, message: trial score, targets: [args], operator: contains, argument: 'worse', detection_only: true}
+            """)
+        let denied = set.evaluate(Self.get("/?x=evil"))
+        #expect(denied.verdict == .pass)
+        #expect(denied.wouldBlock)
+        let scored = set.evaluate(Self.get("/?x=worse"))
+        #expect(scored.verdict == .pass)
+        #expect(scored.wouldBlock)
+        #expect(scored.score == 0)
+        #expect(scored.detectionScore == 5)
+    }
+
+    @Test func globalDetectionOnlyBlocksNothing() throws {
+        let set = try Self.rules("""
+            settings: {detection_only: true}
+            rules:
+              - {id: 1, message: x, targets: [args], operator: contains, argument: 'evil', action: deny}
+            """)
+        let decision = set.evaluate(Self.get("/?x=evil"))
+        #expect(decision.verdict == .pass)
+        #expect(decision.wouldBlock)
+        #expect(decision.matches.first?.detectionOnly == true)
+    }
+
+    @Test func allowStopsEvaluationAndLogOnlyRecords() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: seen, targets: [path], operator: begins_with, argument: /internal, action: log}
+              - {id: 2, message: health checks pass, phase: request_headers, targets: [path], operator: equals, argument: /healthz, action: allow}
+              - {id: 3, message: block evil, targets: [args], operator: contains, argument: evil, action: deny}
+            """)
+        #expect(set.evaluate(Self.get("/healthz?x=evil")).verdict == .allow)
+        let logged = set.evaluate(Self.get("/internal/x"))
+        #expect(logged.verdict == .pass)
+        #expect(logged.matches.map(\.ruleID) == [1])
+        #expect(logged.blockingRuleIDs.isEmpty)
+        #expect(set.evaluate(Self.get("/internal/x?x=evil")).verdict == .deny(status: 403))
+    }
+
+    @Test func namedAndExcludedTargets() throws {
+        let set = try Self.rules("""
+            rules:
+              - id: 1
+                message: quote
+                targets: [args]
+                exclude_targets: [args:password]
+                operator: contains
+                argument: "'"
+                action: deny
+              - {id: 2, message: agent, phase: request_headers, targets: [headers:user-agent], operator: phrases, argument: [sqlmap, nikto], action: deny}
+            """)
+        #expect(set.evaluate(Self.post("/login", contentType: "application/x-www-form-urlencoded", body: "user=a&password=it%27s")).verdict == .pass)
+        #expect(set.evaluate(Self.post("/login", contentType: "application/x-www-form-urlencoded", body: "user=a%27&password=x")).isDenied)
+        #expect(set.evaluate(Self.get("/", headers: [("User-Agent", "Mozilla/5.0 SQLMap/1.7")])).isDenied)
+        #expect(set.evaluate(Self.get("/", headers: [("X-Note", "sqlmap")])).verdict == .pass)
+    }
+
+    @Test func countsLengthsAndNumbers() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: no host, phase: request_headers, targets: [count(headers:host)], operator: eq, argument: 0, action: deny, status: 400}
+              - {id: 2, message: long arg, targets: [args], transforms: [length], operator: gt, argument: 10, action: deny, status: 413}
+              - {id: 3, message: many args, targets: [count(args)], operator: ge, argument: 3, action: deny}
+            """)
+        #expect(set.evaluate(Self.get("/", headers: [])).verdict == .deny(status: 400))
+        #expect(set.evaluate(Self.get("/?a=12345678901")).verdict == .deny(status: 413))
+        #expect(set.evaluate(Self.get("/?a=1234567890")).verdict == .pass)
+        #expect(set.evaluate(Self.get("/?a=1&b=2&c=3")).verdict == .deny(status: 403))
+    }
+
+    @Test func negationChainsAndCIDR() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: method, phase: request_headers, targets: [method], operator: in, argument: [GET, POST], negate: true, action: deny, status: 405}
+              - id: 2
+                message: admin only from the office
+                phase: request_headers
+                targets: [path]
+                operator: begins_with
+                argument: /admin
+                chain:
+                  - {targets: [client_address], operator: cidr, argument: [10.0.0.0/8, '2001:db8::/32'], negate: true}
+                action: deny
+            """)
+        #expect(set.evaluate(FirewallRequest(method: "TRACE", uri: "/", headers: [("Host", "h")])).verdict == .deny(status: 405))
+        #expect(set.evaluate(FirewallRequest(method: "GET", uri: "/admin", clientAddress: "10.1.2.3")).verdict == .pass)
+        #expect(set.evaluate(FirewallRequest(method: "GET", uri: "/admin", clientAddress: "2001:db8::7")).verdict == .pass)
+        #expect(set.evaluate(FirewallRequest(method: "GET", uri: "/admin", clientAddress: "198.51.100.1")).isDenied)
+        #expect(set.evaluate(FirewallRequest(method: "GET", uri: "/public", clientAddress: "198.51.100.1")).verdict == .pass)
+    }
+
+    @Test func bodyFieldsJSONMultipartAndCookies() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: json path, targets: ['args:user.tags.1'], operator: equals, argument: evil, action: deny}
+              - {id: 2, message: upload, targets: [files], operator: ends_with, argument: .php, action: deny}
+              - {id: 3, message: cookie, targets: [cookies:session], operator: contains, argument: '<', action: deny}
+              - {id: 4, message: xml, targets: [unparsed_body], operator: contains, argument: '<!ENTITY', action: deny}
+            """)
+        #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"user":{"tags":["ok","ev\u0069l"]}}"#)).matches.map(\.ruleID) == [1])
+        #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"user":{"tags":["evil"]}}"#)).verdict == .pass)
+        let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n\r\n<?php ?>\r\n--XyZ--\r\n"
+        #expect(set.evaluate(Self.post("/", contentType: "multipart/form-data; boundary=XyZ", body: multipart)).matches.map(\.ruleID) == [2])
+        #expect(set.evaluate(Self.get("/", headers: [("Cookie", "theme=dark; session=<x>")])).matches.map(\.ruleID) == [3])
+        #expect(set.evaluate(Self.post("/", contentType: "application/xml", body: "<!DOCTYPE a [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>")).isDenied)
+        #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"a":"<!ENTITY"}"#)).verdict == .pass)
+    }
+
+    @Test func headersPhaseDecidesBeforeTheBody() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: agent, phase: request_headers, targets: [headers:user-agent], operator: contains, argument: nikto, action: deny}
+              - {id: 2, message: body, targets: [args], operator: contains, argument: evil, action: deny}
+            """)
+        let request = FirewallRequest(method: "POST", uri: "/", headers: [("User-Agent", "x"), ("Content-Type", "application/x-www-form-urlencoded")])
+        var evaluation = FirewallEvaluation(ruleSet: set, request: request)
+        #expect(evaluation.runHeaders().verdict == .pass)
+        #expect(evaluation.runBody(Array("a=evil".utf8)).verdict == .deny(status: 403))
+    }
+
+    @Test func exclusionsByIdTagPathMethodAndTarget() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: a, tags: [attack-sqli], targets: [args], operator: contains, argument: select, action: deny}
+            exclusions:
+              - {rule_ids: [1], path_prefix: /search, methods: [GET]}
+              - {tags: [attack-sqli], path_prefix: /snippets, targets: ['args:code']}
+            """)
+        #expect(set.evaluate(Self.get("/search?q=select")).verdict == .pass)
+        #expect(set.evaluate(Self.post("/search", contentType: "application/x-www-form-urlencoded", body: "q=select")).isDenied)
+        #expect(set.evaluate(Self.get("/other?q=select")).isDenied)
+        #expect(set.evaluate(Self.get("/snippets?code=select")).verdict == .pass)
+        #expect(set.evaluate(Self.get("/snippets?title=select")).isDenied)
+    }
+
+    @Test func transformCacheSharesPrefixesWithoutMixingChains() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: decoded once, targets: [args], transforms: [url_decode], operator: equals, argument: '%41', action: log}
+              - {id: 2, message: decoded twice, targets: [args], transforms: [url_decode, url_decode], operator: equals, argument: 'A', action: log}
+              - {id: 3, message: raw, targets: [args], operator: equals, argument: '%41', action: log}
+            """)
+        // The query parser decodes once (%2541 -> %41); the rules decode further.
+        let decision = set.evaluate(Self.get("/?x=%2541"))
+        #expect(decision.matches.map(\.ruleID) == [2, 3])
+    }
+
+    @Test func catastrophicRegexIsARuleErrorNotAHang() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 7, message: backtracks, targets: [args], operator: regex, argument: '^(a+)+$', action: deny}
+            """)
+        let decision = set.evaluate(Self.get("/?x=" + String(repeating: "a", count: 40) + "b"))
+        #expect(decision.verdict == .pass)
+        #expect(decision.errors.map(\.ruleID) == [7])
+    }
+}
