@@ -119,6 +119,9 @@ let package = Package(
             dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/Support"
         ),
+        // Heap allocation counting for benchmarks (interposes malloc; linked only into benchmark executables).
+        .target(name: "CAllocationCounter", path: "Benchmarks/CAllocationCounter"),
+        .executableTarget(name: "FirewallBench", dependencies: ["Firewall", "CAllocationCounter"], path: "Benchmarks/FirewallBench"),
         .executableTarget(
             name: "RateLimitBench",
             dependencies: ["RateLimit", "RateLimitRedis", .product(name: "NIOPosix", package: "swift-nio")],

@@ -7,8 +7,8 @@ public struct FirewallEvaluation {
     private var request: FirewallRequest
     private var view: RequestView
     private var decision = FirewallDecision()
-    /// Transformed values by `entry * chainCount + chain`.
-    private var cache: [Int: [UInt8]] = [:]
+    /// Transformed values at `entry * chainCount + chain`; nil until computed.
+    private var cache: [[UInt8]?]
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
@@ -18,6 +18,7 @@ public struct FirewallEvaluation {
         self.ruleSet = ruleSet
         self.request = request
         self.view = RequestView(request)
+        self.cache = Array(repeating: nil, count: self.view.count * ruleSet.chains.count)
         for (index, exclusion) in ruleSet.exclusions.enumerated() where exclusion.applies(method: self.view.method, path: self.view.path) {
             for ruleIndex in ruleSet.excludedRules[index] {
                 if exclusion.targets.isEmpty {
@@ -40,6 +41,7 @@ public struct FirewallEvaluation {
     public mutating func runBody(_ body: [UInt8]) -> FirewallDecision {
         self.request.body = body
         self.view.addBody(of: self.request)
+        self.cache += Array(repeating: nil, count: self.view.count * self.ruleSet.chains.count - self.cache.count)
         return self.run(phase: 1)
     }
 
@@ -119,7 +121,7 @@ public struct FirewallEvaluation {
             for entry in self.view.byCollection[selector.collection.ordinal] where self.selects(selector, entry, condition.excluded, removed) {
                 let value = self.transformed(entry, chain: condition.chain)
                 if try condition.operator.matches(value) != condition.negated {
-                    let name = self.view.entries[entry].name
+                    let name = self.view.names[entry]
                     return (name.isEmpty ? selector.collection.rawValue : "\(selector.collection.rawValue):\(name)", value)
                 }
             }
@@ -128,15 +130,16 @@ public struct FirewallEvaluation {
     }
 
     private func selects(_ selector: TargetSelector, _ entry: Int, _ excluded: [TargetSelector], _ removed: [TargetSelector]) -> Bool {
-        let item = self.view.entries[entry]
-        if let name = selector.name, name != item.key { return false }
+        if let name = selector.name, name != self.view.keys[entry] { return false }
         if excluded.isEmpty && removed.isEmpty { return true }
-        return !excluded.contains { $0.covers(item.collection, name: item.key) } && !removed.contains { $0.covers(item.collection, name: item.key) }
+        let collection = self.view.collections[entry]
+        let key = self.view.keys[entry]
+        return !excluded.contains { $0.covers(collection, name: key) } && !removed.contains { $0.covers(collection, name: key) }
     }
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
     private mutating func transformed(_ entry: Int, chain: Int) -> [UInt8] {
-        guard chain != 0 else { return self.view.entries[entry].bytes }
+        guard chain != 0 else { return self.view.values[entry] }
         let key = entry &* self.ruleSet.chains.count &+ chain
         if let cached = self.cache[key] { return cached }
         let step = self.ruleSet.chains[chain]

@@ -41,7 +41,7 @@ public final class CompiledPattern: @unchecked Sendable {  // safe: immutable af
         var errorOffset: Int = 0
         let bytes = Array(pattern.utf8)
         let compiled = bytes.withUnsafeBufferPointer { buffer in
-            pcre2_compile_8(buffer.baseAddress, buffer.count, options.rawValue | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errorCode, &errorOffset, nil)
+            pcre2_compile_8(buffer.baseAddress, buffer.count, options.rawValue, &errorCode, &errorOffset, nil)
         }
         guard let compiled else {
             throw PatternCompileError(pattern: pattern, offset: errorOffset, message: Self.message(for: errorCode))

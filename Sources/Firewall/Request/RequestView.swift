@@ -3,20 +3,18 @@
 /// Every value gets an index, so transformed forms can be cached per (value, transform chain). Body fields are
 /// added when the body phase starts.
 struct RequestView {
-    /// One selectable value.
-    struct Entry {
-        var collection: TargetSelector.Collection
-        /// The member name as sent (empty for single-valued collections).
-        var name: String
-        /// The name lower-cased, for selector comparison.
-        var key: String
-        var bytes: [UInt8]
-    }
-
-    private(set) var entries: [Entry] = []
+    /// The selectable values, in parallel arrays so the hot loop touches only what it needs.
+    private(set) var collections: [TargetSelector.Collection] = []
+    /// Member names as sent (empty for single-valued collections).
+    private(set) var names: [String] = []
+    /// Member names lower-cased, for selector comparison.
+    private(set) var keys: [String] = []
+    private(set) var values: [[UInt8]] = []
     /// Entry indices per collection, indexed by ``TargetSelector/Collection/ordinal``.
     private(set) var byCollection = [[Int]](repeating: [], count: TargetSelector.Collection.allCases.count)
     private(set) var hasBody = false
+
+    var count: Int { self.values.count }
 
     let method: String
     let path: String
@@ -77,8 +75,11 @@ struct RequestView {
     }
 
     private mutating func add(_ collection: TargetSelector.Collection, _ name: String, _ bytes: [UInt8]) {
-        self.byCollection[collection.ordinal].append(self.entries.count)
-        self.entries.append(Entry(collection: collection, name: name, key: collection.isKeyed ? name.lowercased() : "", bytes: bytes))
+        self.byCollection[collection.ordinal].append(self.values.count)
+        self.collections.append(collection)
+        self.names.append(name)
+        self.keys.append(collection.isKeyed ? name.lowercased() : "")
+        self.values.append(bytes)
     }
 }
 

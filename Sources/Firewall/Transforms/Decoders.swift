@@ -216,6 +216,21 @@ enum Decoders {
         byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) || byte == 0xA0
     }
 
+    /// Whether ``compressWhitespace(_:)`` would change `input`: a whitespace byte other than a space, or two spaces.
+    static func hasWhitespaceToCompress(_ input: [UInt8]) -> Bool {
+        var previousSpace = false
+        for byte in input {
+            if byte == 0x20 {
+                if previousSpace { return true }
+                previousSpace = true
+            } else {
+                if isSpace(byte) { return true }
+                previousSpace = false
+            }
+        }
+        return false
+    }
+
     static func compressWhitespace(_ input: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
@@ -227,6 +242,18 @@ enum Decoders {
             }
         }
         return output
+    }
+
+    /// Whether ``normalizePath(_:)`` certainly leaves `input` as it is: no backslash, no `//`, and no segment
+    /// starting with a dot (conservative: `/.well-known` is normalized anyway, to the same bytes).
+    static func isNormalPath(_ input: [UInt8]) -> Bool {
+        for (index, byte) in input.enumerated() {
+            let previous: UInt8? = index == 0 ? nil : input[index - 1]
+            if byte == UInt8(ascii: "\\") { return false }
+            if byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return false }
+            if byte == UInt8(ascii: ".") && (previous == nil || previous == UInt8(ascii: "/")) { return false }
+        }
+        return true
     }
 
     static func normalizePath(_ input: [UInt8]) -> [UInt8] {

@@ -39,15 +39,15 @@ public enum Transform: String, Sendable, CaseIterable {
         switch self {
         case .urlDecode: input.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") } ? Decoders.url(input) : input
         case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? input.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } : input
-        case .htmlEntityDecode: Decoders.htmlEntities(input)
-        case .jsDecode: Decoders.javaScript(input)
-        case .cssDecode: Decoders.css(input)
+        case .htmlEntityDecode: input.contains(UInt8(ascii: "&")) ? Decoders.htmlEntities(input) : input
+        case .jsDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.javaScript(input) : input
+        case .cssDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.css(input) : input
         case .base64Decode: Decoders.base64(input) ?? input
         case .removeNulls: input.contains(0) ? input.filter { $0 != 0 } : input
-        case .compressWhitespace: Decoders.compressWhitespace(input)
-        case .normalizePath: Decoders.normalizePath(input)
+        case .compressWhitespace: Decoders.hasWhitespaceToCompress(input) ? Decoders.compressWhitespace(input) : input
+        case .normalizePath: Decoders.isNormalPath(input) ? input : Decoders.normalizePath(input)
         case .cmdLine: Decoders.cmdLine(input)
-        case .utf8ToUnicode: Decoders.utf8ToUnicode(input)
+        case .utf8ToUnicode: input.contains { $0 >= 0x80 } ? Decoders.utf8ToUnicode(input) : input
         case .length: Array(String(input.count).utf8)
         }
     }

@@ -1,0 +1,77 @@
+import CAllocationCounter
+import Firewall
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The cost of evaluating the default rule set on one request, single-threaded: ns and heap allocations per
+/// request for a plain GET, a GET with a 10-argument query and a 2 KB JSON POST.
+///
+///     firewall-bench [rules directory, default rules/firewall] [iterations, default 20000]
+let arguments = CommandLine.arguments
+let rulesPath = arguments.count > 1 ? arguments[1] : "rules/firewall"
+let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000
+
+func now() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
+let browserHeaders: [(name: String, value: String)] = [
+    ("Host", "shop.example.com"),
+    ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+    ("Accept", "application/json"),
+    ("Accept-Encoding", "gzip, deflate, br"),
+    ("Cookie", "session=eyJ1c2VyX2lkIjo0Mn0.ZwXyAb.kP3v9c2Wq; theme=dark"),
+]
+
+func jsonBody(bytes target: Int) -> [UInt8] {
+    var items: [String] = []
+    var index = 0
+    while items.joined(separator: ",").utf8.count < target - 120 {
+        items.append(#"{"sku":"BRG-\#(index)","name":"Classic burger \#(index)","qty":\#(index % 4 + 1),"note":"No onions, extra cheese please; ring twice."}"#)
+        index += 1
+    }
+    return Array(#"{"customer":{"id":42,"email":"jane@example.com"},"items":[\#(items.joined(separator: ","))]}"#.utf8)
+}
+
+let cases: [(String, FirewallRequest)] = [
+    ("GET, 5 headers", FirewallRequest(method: "GET", uri: "/api/teams/1", headers: browserHeaders, clientAddress: "198.51.100.7")),
+    (
+        "GET, 10-argument query",
+        FirewallRequest(
+            method: "GET",
+            uri: "/api/orders?sort=created_at&order=desc&limit=20&offset=40&status=shipped&from=2026-01-01&to=2026-11-30&q=classic+burger&region=eu-west&currency=EUR",
+            headers: browserHeaders, clientAddress: "198.51.100.7"
+        )
+    ),
+    (
+        "POST, 2 KB JSON",
+        FirewallRequest(
+            method: "POST", uri: "/api/orders", headers: browserHeaders + [("Content-Type", "application/json"), ("Content-Length", "2048")],
+            body: jsonBody(bytes: 2048), clientAddress: "198.51.100.7"
+        )
+    ),
+]
+
+do {
+    let ruleSet = try RuleSetLoader.load(path: rulesPath)
+    print("\(ruleSet.rules.count) rules from \(rulesPath), \(iterations) iterations each")
+    print("| request | body bytes | ns/request | allocations/request | verdict |")
+    print("|---|---:|---:|---:|---|")
+    for (name, request) in cases {
+        var verdict = ruleSet.evaluate(request).verdict
+        for _ in 0..<(iterations / 10) { verdict = ruleSet.evaluate(request).verdict }
+        let allocationsBefore = rampart_allocation_count()
+        let start = now()
+        for _ in 0..<iterations { verdict = ruleSet.evaluate(request).verdict }
+        let elapsed = now() - start
+        let allocations = rampart_allocation_count() - allocationsBefore
+        print("| \(name) | \(request.body.count) | \(elapsed / UInt64(iterations)) | \(allocations / iterations) | \(verdict) |")
+    }
+} catch {
+    print("firewall-bench: \(error)")
+    exit(1)
+}
