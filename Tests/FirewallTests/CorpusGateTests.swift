@@ -6,14 +6,17 @@ import Testing
 /// Paths of the corpora, from this file's place in the repository.
 enum Corpora {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    /// The CRS checkout every developer and CI run has beside the project (never copied into it).
-    static let crs = URL(fileURLWithPath: repository).deletingLastPathComponent().appendingPathComponent("shared/crs").path
+    /// The CRS checkout every developer and CI run has beside the project at `../shared/crs` (never copied into
+    /// it); `RAMPART_CRS` points elsewhere for a clone that lives in another place.
+    static let crs = ProcessInfo.processInfo.environment["RAMPART_CRS"]
+        ?? URL(fileURLWithPath: repository).deletingLastPathComponent().appendingPathComponent("shared/crs").path
 }
 
 /// The default rule set against public attacks (OWASP CRS v4 regression corpus) and our benign traffic.
 @Suite struct CorpusGateTests {
     @Test func blocksTheCRSAttackCases() throws {
         let ruleSet = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+        #expect(FileManager.default.fileExists(atPath: Corpora.crs), "no CRS corpus at \(Corpora.crs): put the shared material beside the clone or set RAMPART_CRS")
         let corpus = try CRSCorpus(root: Corpora.crs)
         let report = CorpusReport(corpus: corpus, ruleSet: ruleSet)
         let gated = report.total(of: CorpusGate.families)
