@@ -81,12 +81,36 @@ let package = Package(
             dependencies: ["CPCRE2", "NetworkAddress", "RuleFile", .product(name: "Yams", package: "Yams")]
         ),
 
-        // The `rampart` executable: the proxy and its tools (check, version).
+        // The proxy's pure logic: config, routes, client resolution, header rewriting, server selection, validation.
+        .target(
+            name: "ProxyCore",
+            dependencies: [
+                "NetworkAddress", "RuleFile",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The data plane on SwiftNIO: listener, per-loop upstream pools, the request path.
+        .target(
+            name: "RampartProxy",
+            dependencies: [
+                "ProxyCore", "Firewall", "RateLimit", "ServiceKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The `rampart` executable: serve, check, version.
         .executableTarget(
             name: "Rampart",
             dependencies: [
-                "Firewall", "RateLimit", "RuleFile",
+                "Firewall", "RateLimit", "RuleFile", "ProxyCore", "RampartProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -144,7 +168,15 @@ let package = Package(
         ),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "FirewallCorpora", "RuleFile", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "NetworkAddress", "RateLimitRedis", "TestSupport"]),
-        .testTarget(name: "RampartTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "NetworkAddress", .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(
+            name: "RampartTests",
+            dependencies: [
+                "TestSupport", "RampartProxy", "ProxyCore", "Firewall", "RateLimit", "NetworkAddress", "ServiceKit", "ServiceKitTesting",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ExampleServicesTests",
             dependencies: [

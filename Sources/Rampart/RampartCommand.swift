@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// The `rampart` executable: the reverse-proxy sidecar and its tools.
 @main
-struct RampartCommand: ParsableCommand {
+struct RampartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "A reverse-proxy sidecar with a PCRE2 firewall and token-bucket rate limits.",
-        subcommands: [CheckCommand.self, VersionCommand.self]
+        subcommands: [ServeCommand.self, CheckCommand.self, VersionCommand.self]
     )
 }

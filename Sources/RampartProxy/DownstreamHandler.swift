@@ -1,0 +1,478 @@
+import Firewall
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ProxyCore
+import RateLimit
+import ServiceKit
+
+/// Serves one client connection: checks each request (client resolution, rate limits, firewall on headers and
+/// body), forwards it over a pooled upstream connection of this event loop, and streams the response back.
+///
+/// Requests are handled one at a time; pipelined requests wait in a queue, so responses keep their order.
+/// Backpressure: while the upstream cannot take more request body, the client is not read; while the client
+/// cannot take more response, the upstream is not read.
+final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: ProxyServer
+    private let loop: LoopContext
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    /// Parts of later (pipelined) requests, held until the current response has been sent.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    /// The rest of a rejected request is read and dropped until its end.
+    private var discarding = false
+    private var closing = false
+    private var servedRequests = 0
+    private var headTimer: Scheduled<Void>?
+
+    init(server: ProxyServer, loop: LoopContext) {
+        self.server = server
+        self.loop = loop
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.armHeadTimer()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.headTimer?.cancel()
+        if let exchange = self.exchange {
+            self.exchange = nil
+            self.abandonUpstream(exchange)
+            self.release(exchange)
+        }
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        if self.closing { return }
+        if self.discarding {
+            if case .end = part { self.discarding = false }
+            return
+        }
+        if let exchange = self.exchange, exchange.requestEnded {
+            self.queued.append(part)
+            return
+        }
+        self.handle(part)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if let upstream = self.exchange?.upstream {
+            upstream.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !self.closing else { return }
+        if let parserError = error as? HTTPParserError {
+            let status = parserError == .headerOverflow ? 431 : 400
+            let description = parserError == .headerOverflow ? "the request head is too large" : "malformed HTTP request: \(parserError)"
+            self.respondAndClose(ErrorResponse(status: status, description: description), version: .http1_1)
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Requests
+
+    private func handle(_ part: HTTPServerRequestPart) {
+        switch part {
+        case .head(let head):
+            self.headTimer?.cancel()
+            self.begin(head)
+        case .body(let buffer):
+            guard let exchange = self.exchange else { return }
+            self.receiveBody(buffer, exchange)
+        case .end:
+            guard let exchange = self.exchange else { return }
+            exchange.requestEnded = true
+            if exchange.bodyInspected {
+                self.upstreamWrite(exchange, .end(nil), flush: true)
+            } else {
+                self.inspectBodyAndForward(exchange)
+            }
+        }
+    }
+
+    private func begin(_ head: HTTPRequestHead) {
+        guard let context = self.context else { return }
+        let state = self.server.state
+        let hasBody = head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
+        if let violation = RequestHeadValidator.validate(head) {
+            return self.reject(ErrorResponse(status: 400, description: violation.description), head: head, hasBody: hasBody, forceClose: true)
+        }
+        let host = Self.hostWithoutPort(head.headers.first(name: "host"))
+        let path = Substring(head.uri).prefix { $0 != "?" }
+        guard let route = state.routes.match(host: host, path: path) else {
+            return self.reject(ErrorResponse(status: 404, description: "no route for \(host ?? "")\(path)"), head: head, hasBody: hasBody)
+        }
+        let peer = context.channel.remoteAddress?.ipAddress ?? "0.0.0.0"
+        let resolution = state.resolver.resolve(peer: peer, chain: head.headers[canonicalForm: "x-forwarded-for"].map(String.init))
+        let (headers, requestID) = state.forwarded.rewrite(
+            head.headers, resolution: resolution, tunnel: false, newRequestID: { UUID().uuidString.lowercased() }
+        )
+        let headerList = head.headers.map { ($0.name, $0.value) }
+
+        // Rate limits.
+        let rateRequest = RateLimitRequest(
+            method: head.method.rawValue, path: String(path), host: host, clientAddress: resolution.client,
+            headers: headerList, cookies: Self.cookies(head.headers), route: route.route.name
+        )
+        let rateDecision = state.rateLimiter.check(rateRequest)
+        if let rejection = rateDecision.rejection {
+            state.rateLimiter.release(rateDecision)
+            var response = ErrorResponse(
+                status: 429, description: "rate limit \"\(rejection.policy)\" exceeded",
+                extra: ["policy": .string(rejection.policy), "retry_after": .int(rateDecision.retryAfter ?? 1), "request_id": .string(requestID)]
+            )
+            response.headers = [("Retry-After", String(rateDecision.retryAfter ?? 1))] + RateLimitHeaders.fields(for: rateDecision).map { ($0.name, $0.value) }
+            return self.reject(response, head: head, hasBody: hasBody)
+        }
+
+        // Firewall, headers phase.
+        var firewall = FirewallEvaluation(
+            ruleSet: state.firewall,
+            request: FirewallRequest(method: head.method.rawValue, uri: head.uri, headers: headerList, clientAddress: resolution.client)
+        )
+        let decision = firewall.runHeaders()
+        if case .deny(let status) = decision.verdict {
+            state.rateLimiter.release(rateDecision)
+            return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, hasBody: hasBody)
+        }
+
+        var forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: RouteTable.forwardedURI(head.uri, route: route.route), headers: headers)
+        forwardedHead.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // The checks passed: invite the body now, and keep the backend out of the handshake.
+            forwardedHead.headers.remove(name: "expect")
+            context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        let exchange = Exchange(head: head, route: route, clientAddress: resolution.client, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
+        exchange.rateDecision = rateDecision
+        self.exchange = exchange
+        if decision.verdict == .allow {
+            exchange.bodyInspected = true
+            self.forward(exchange)
+        }
+    }
+
+    private func receiveBody(_ buffer: ByteBuffer, _ exchange: Exchange) {
+        guard !exchange.bodyInspected else {
+            self.upstreamWrite(exchange, .body(.byteBuffer(buffer)), flush: false)
+            return
+        }
+        exchange.pendingBody.append(buffer)
+        exchange.inspectedBytes += buffer.readableBytes
+        let limit = self.server.state.config.maxInspectedBody
+        guard exchange.inspectedBytes > limit else { return }
+        switch self.server.state.config.oversizedBody {
+        case .reject:
+            self.exchange = nil
+            self.release(exchange)
+            self.reject(
+                ErrorResponse(status: 413, description: "the request body is larger than the \(limit) bytes that are inspected"),
+                head: exchange.head, hasBody: true, forceClose: true
+            )
+        case .inspectPrefix:
+            self.inspectBodyAndForward(exchange)
+        }
+    }
+
+    private func inspectBodyAndForward(_ exchange: Exchange) {
+        exchange.bodyInspected = true
+        let decision = exchange.firewall.runBody(exchange.inspectedBody())
+        if case .deny(let status) = decision.verdict {
+            self.exchange = nil
+            self.release(exchange)
+            self.reject(Self.firewallRejection(status: status, decision: decision, requestID: exchange.requestID), head: exchange.head, hasBody: !exchange.requestEnded, forceClose: !exchange.requestEnded)
+            return
+        }
+        self.forward(exchange)
+    }
+
+    // MARK: Upstream
+
+    private func forward(_ exchange: Exchange) {
+        guard let server = self.loop.pickServer(upstream: exchange.route.upstream, excluding: exchange.triedServer) else {
+            return self.fail(exchange, ErrorResponse(status: 503, description: "no healthy server in upstream \"\(exchange.route.route.upstream)\""))
+        }
+        let key = LoopContext.ServerKey(upstream: exchange.route.upstream, server: server)
+        exchange.serverKey = key
+        if let channel = self.loop.takeIdle(key) {
+            return self.attach(channel, exchange)
+        }
+        let upstream = self.server.state.config.upstreams[key.upstream]
+        let address = upstream.servers[key.server]
+        let loop = self.loop
+        ClientBootstrap(group: self.loop.eventLoop)
+            .connectTimeout(.milliseconds(Int64(upstream.connectTimeout * 1000)))
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                guard self.exchange === exchange else {
+                    if case .success(let channel) = result { loop.putIdle(channel, key: key, limit: upstream.poolSize) }
+                    return
+                }
+                switch result {
+                case .success(let channel):
+                    self.attach(channel, exchange)
+                case .failure:
+                    loop.serverFailed(key)
+                    if exchange.triedServer == nil, exchange.isIdempotent, upstream.servers.count > 1 {
+                        exchange.triedServer = key.server
+                        self.forward(exchange)
+                    } else {
+                        self.fail(exchange, ErrorResponse(status: 502, description: "upstream \(address) refused the connection"))
+                    }
+                }
+            }
+    }
+
+    private func attach(_ channel: Channel, _ exchange: Exchange) {
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+            channel.close(promise: nil)
+            return self.fail(exchange, ErrorResponse(status: 502, description: "upstream connection unusable"))
+        }
+        handler.delegate = self
+        handler.onIdleClose = nil
+        exchange.upstream = channel
+        exchange.upstreamHandler = handler
+        channel.setOption(ChannelOptions.autoRead, value: self.context?.channel.isWritable ?? true).whenFailure { _ in }
+        channel.write(HTTPClientRequestPart.head(exchange.forwardedHead), promise: nil)
+        for buffer in exchange.pendingBody {
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+        }
+        exchange.pendingBody = []
+        if exchange.requestEnded { channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
+        channel.flush()
+        let timeout = self.server.state.config.upstreams[exchange.route.upstream].responseTimeout
+        exchange.responseTimeout = channel.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            guard self.exchange === exchange, !exchange.responseStarted else { return }
+            self.abandonUpstream(exchange)
+            self.fail(exchange, ErrorResponse(status: 504, description: "upstream did not answer within \(timeout) s"))
+        }
+    }
+
+    private func upstreamWrite(_ exchange: Exchange, _ part: HTTPClientRequestPart, flush: Bool) {
+        guard let upstream = exchange.upstream else {
+            if case .body(.byteBuffer(let buffer)) = part { exchange.pendingBody.append(buffer) }
+            return
+        }
+        upstream.write(part, promise: nil)
+        if flush { upstream.flush() }
+    }
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let exchange = self.exchange, let context = self.context else { return }
+        switch part {
+        case .head(let head):
+            exchange.responseTimeout?.cancel()
+            exchange.responseStarted = true
+            exchange.upstreamKeepAlive = head.isKeepAlive
+            if let key = exchange.serverKey { self.loop.serverSucceeded(key) }
+            context.write(self.wrapOutboundOut(.head(self.responseHead(head, exchange))), promise: nil)
+        case .body(let buffer):
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
+            self.complete(exchange)
+        }
+    }
+
+    func upstreamClosed(_ error: any Error) {
+        guard let exchange = self.exchange else { return }
+        exchange.upstream = nil
+        exchange.upstreamHandler = nil
+        if exchange.responseStarted {
+            self.exchange = nil
+            self.release(exchange)
+            self.closing = true
+            self.context?.close(promise: nil)
+        } else {
+            exchange.responseTimeout?.cancel()
+            self.fail(exchange, ErrorResponse(status: 502, description: "upstream closed the connection before answering"))
+        }
+    }
+
+    func upstreamReadComplete() {
+        self.context?.flush()
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        self.context?.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+    }
+
+    /// The response head for the client: the backend's, without hop-by-hop fields, with rate-limit fields.
+    private func responseHead(_ upstream: HTTPResponseHead, _ exchange: Exchange) -> HTTPResponseHead {
+        var head = HTTPResponseHead(version: exchange.head.version, status: upstream.status)
+        var dropped: Set<String> = ["connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection"]
+        for value in upstream.headers[canonicalForm: "connection"] { dropped.insert(value.lowercased()) }
+        for (name, value) in upstream.headers where !dropped.contains(name.lowercased()) {
+            head.headers.add(name: name, value: value)
+        }
+        if self.server.state.config.rateLimitHeadersOnSuccess, let decision = exchange.rateDecision {
+            for field in RateLimitHeaders.fields(for: decision) { head.headers.add(name: field.name, value: field.value) }
+        }
+        if !exchange.keepAlive { head.headers.add(name: "Connection", value: "close") }
+        return head
+    }
+
+    // MARK: Ending an exchange
+
+    private func complete(_ exchange: Exchange) {
+        self.exchange = nil
+        self.release(exchange)
+        if let channel = exchange.upstream, let handler = exchange.upstreamHandler, let key = exchange.serverKey {
+            handler.delegate = nil
+            if exchange.upstreamKeepAlive && exchange.requestEnded {
+                let loop = self.loop
+                handler.onIdleClose = { [weak channel] in
+                    if let channel { loop.remove(channel, key: key) }
+                }
+                self.loop.putIdle(channel, key: key, limit: self.server.state.config.upstreams[key.upstream].poolSize)
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+        self.finishResponse(keepAlive: exchange.keepAlive && exchange.requestEnded)
+    }
+
+    /// After a response: close, or go on with queued pipelined requests.
+    private func finishResponse(keepAlive: Bool) {
+        self.servedRequests += 1
+        guard keepAlive else {
+            self.closing = true
+            self.context?.close(promise: nil)
+            return
+        }
+        while self.exchange == nil || !(self.exchange?.requestEnded ?? false), let part = self.queued.popFirst() {
+            if self.closing { return }
+            if self.discarding {
+                if case .end = part { self.discarding = false }
+                continue
+            }
+            self.handle(part)
+        }
+        if self.exchange == nil && self.queued.isEmpty { self.armHeadTimer() }
+    }
+
+    private func fail(_ exchange: Exchange, _ response: ErrorResponse) {
+        guard self.exchange === exchange else { return }
+        self.exchange = nil
+        self.release(exchange)
+        self.abandonUpstream(exchange)
+        var response = response
+        response.extra["request_id"] = .string(exchange.requestID)
+        self.reject(response, head: exchange.head, hasBody: !exchange.requestEnded)
+    }
+
+    /// Answers `head` with `response`; a request whose body has not been read is closed after the answer.
+    private func reject(_ response: ErrorResponse, head: HTTPRequestHead, hasBody: Bool, forceClose: Bool = false) {
+        guard let context = self.context else { return }
+        let keepAlive = head.isKeepAlive && !forceClose && !hasBody
+        let body = response.body(allocator: context.channel.allocator)
+        context.write(self.wrapOutboundOut(.head(response.head(version: head.version, keepAlive: keepAlive, bodyLength: body.readableBytes))), promise: nil)
+        if head.method != .HEAD { context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        if keepAlive {
+            self.finishResponse(keepAlive: true)
+        } else {
+            self.closing = true
+            context.close(promise: nil)
+        }
+    }
+
+    private func respondAndClose(_ response: ErrorResponse, version: HTTPVersion) {
+        self.reject(response, head: HTTPRequestHead(version: version, method: .GET, uri: "/"), hasBody: true, forceClose: true)
+    }
+
+    private func abandonUpstream(_ exchange: Exchange) {
+        exchange.responseTimeout?.cancel()
+        if let handler = exchange.upstreamHandler { handler.delegate = nil }
+        exchange.upstream?.close(promise: nil)
+        exchange.upstream = nil
+    }
+
+    private func release(_ exchange: Exchange) {
+        if let decision = exchange.rateDecision {
+            self.server.state.rateLimiter.release(decision)
+            exchange.rateDecision = nil
+        }
+    }
+
+    // MARK: Timers and helpers
+
+    /// Waits for the next request head: a new connection gets the header timeout (then 408), an idle
+    /// keep-alive connection the idle timeout (then a silent close).
+    private func armHeadTimer() {
+        guard let context = self.context else { return }
+        let config = self.server.state.config
+        let fresh = self.servedRequests == 0
+        let seconds = fresh ? config.headerTimeout : config.idleTimeout
+        self.headTimer?.cancel()
+        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+            guard self.exchange == nil, !self.closing else { return }
+            if fresh {
+                self.respondAndClose(ErrorResponse(status: 408, description: "no complete request head within \(seconds) s"), version: .http1_1)
+            } else {
+                self.closing = true
+                self.context?.close(promise: nil)
+            }
+        }
+    }
+
+    static func firewallRejection(status: Int, decision: FirewallDecision, requestID: String) -> ErrorResponse {
+        ErrorResponse(
+            status: status, description: "the request was blocked by the firewall",
+            extra: ["rule_ids": .array(decision.blockingRuleIDs.map { .int($0) }), "request_id": .string(requestID)]
+        )
+    }
+
+    static func hostWithoutPort(_ host: String?) -> String? {
+        guard let host else { return nil }
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<end]) }
+        return host.split(separator: ":", maxSplits: 1).first.map(String.init)
+    }
+
+    static func cookies(_ headers: HTTPHeaders) -> [String: String] {
+        var cookies: [String: String] = [:]
+        for header in headers[canonicalForm: "cookie"] {
+            for item in header.split(separator: ";") {
+                let pair = item.split(separator: "=", maxSplits: 1)
+                guard let name = pair.first else { continue }
+                cookies[ClientAddressResolver.trim(name)] = pair.count > 1 ? String(pair[1]) : ""
+            }
+        }
+        return cookies
+    }
+}
+
+@available(*, unavailable)
+extension DownstreamHandler: Sendable {}

@@ -1,0 +1,65 @@
+import Firewall
+import NIOCore
+import NIOHTTP1
+import ProxyCore
+import RateLimit
+
+/// One request on its way through the proxy: what was decided about it and where it stands.
+final class Exchange {
+    let head: HTTPRequestHead
+    let keepAlive: Bool
+    let route: RouteTable.Entry
+    let clientAddress: String
+    var forwardedHead: HTTPRequestHead
+    var requestID: String
+    var firewall: FirewallEvaluation
+    var rateDecision: RateLimitDecision?
+
+    /// Body bytes held back: for the firewall's body phase, or until the upstream connection is ready.
+    var pendingBody: [ByteBuffer] = []
+    var inspectedBytes = 0
+    /// The firewall has decided on the body (all of it, or the inspected prefix).
+    var bodyInspected = false
+    /// The client has sent the whole request.
+    var requestEnded = false
+
+    var upstream: Channel?
+    var upstreamHandler: UpstreamHandler?
+    var serverKey: LoopContext.ServerKey?
+    var triedServer: Int?
+    var responseStarted = false
+    var upstreamKeepAlive = true
+    var responseTimeout: Scheduled<Void>?
+
+    init(head: HTTPRequestHead, route: RouteTable.Entry, clientAddress: String, forwardedHead: HTTPRequestHead, requestID: String, firewall: FirewallEvaluation) {
+        self.head = head
+        self.keepAlive = head.isKeepAlive
+        self.route = route
+        self.clientAddress = clientAddress
+        self.forwardedHead = forwardedHead
+        self.requestID = requestID
+        self.firewall = firewall
+    }
+
+    /// Whether the request may carry a body.
+    var expectsBody: Bool {
+        if self.head.headers.contains(name: "transfer-encoding") { return true }
+        return (self.head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
+    }
+
+    /// Safe to send again to another server after a failed connect.
+    var isIdempotent: Bool {
+        [.GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE].contains(self.head.method)
+    }
+
+    /// The held-back body as bytes, for the firewall.
+    func inspectedBody() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(self.inspectedBytes)
+        for buffer in self.pendingBody { bytes.append(contentsOf: buffer.readableBytesView) }
+        return bytes
+    }
+}
+
+@available(*, unavailable)
+extension Exchange: Sendable {}

@@ -1,0 +1,67 @@
+import NIOCore
+import ProxyCore
+import RateLimit
+
+/// One event loop's own upstream state: idle keep-alive connections per server and each upstream's server
+/// selector. Only its loop touches it, so a request and its upstream connection never cross threads and no
+/// lock is taken.
+final class LoopContext {
+    /// A server of an upstream.
+    struct ServerKey: Hashable {
+        let upstream: Int
+        let server: Int
+    }
+
+    private var idle: [ServerKey: [Channel]] = [:]
+    private var selectors: [ServerSelector]
+    let eventLoop: EventLoop
+
+    init(eventLoop: EventLoop, config: ProxyConfig) {
+        self.eventLoop = eventLoop
+        self.selectors = config.upstreams.map { ServerSelector(count: $0.servers.count, backoff: $0.failureBackoff) }
+    }
+
+    /// The next healthy server of `upstream`, avoiding `excluding`.
+    func pickServer(upstream: Int, excluding: Int? = nil) -> Int? {
+        self.selectors[upstream].pick(now: MonotonicClock.seconds(), excluding: excluding)
+    }
+
+    func serverFailed(_ key: ServerKey) {
+        self.selectors[key.upstream].failed(key.server, now: MonotonicClock.seconds())
+        for channel in self.idle.removeValue(forKey: key) ?? [] { channel.close(promise: nil) }
+    }
+
+    func serverSucceeded(_ key: ServerKey) {
+        self.selectors[key.upstream].succeeded(key.server)
+    }
+
+    /// Whether `server` of `upstream` is not backing off.
+    func isHealthy(upstream: Int, server: Int) -> Bool {
+        self.selectors[upstream].isHealthy(server, now: MonotonicClock.seconds())
+    }
+
+    /// An idle connection to `key`, if one is still open.
+    func takeIdle(_ key: ServerKey) -> Channel? {
+        while let channel = self.idle[key]?.popLast() {
+            if channel.isActive { return channel }
+        }
+        return nil
+    }
+
+    /// Returns `channel` to the pool, or closes it when the pool for `key` is full.
+    func putIdle(_ channel: Channel, key: ServerKey, limit: Int) {
+        var list = self.idle[key] ?? []
+        list.removeAll { !$0.isActive }
+        guard list.count < limit, channel.isActive else {
+            channel.close(promise: nil)
+            return
+        }
+        list.append(channel)
+        self.idle[key] = list
+    }
+
+    /// Forgets `channel` (it closed while idle).
+    func remove(_ channel: Channel, key: ServerKey) {
+        self.idle[key]?.removeAll { $0 === channel }
+    }
+}

@@ -1,0 +1,24 @@
+import Firewall
+import ProxyCore
+import RateLimit
+
+/// What every connection on every event loop reads: the config and the compiled rules and limits.
+///
+/// Immutable; a reload builds a new one and swaps it in, so a request keeps the state it started with.
+final class ProxyState: Sendable {
+    let config: ProxyConfig
+    let routes: RouteTable
+    let resolver: ClientAddressResolver
+    let forwarded: ForwardedHeaders
+    let firewall: RuleSet
+    let rateLimiter: RateLimiter
+
+    init(config: ProxyConfig, firewall: RuleSet, rateLimiter: RateLimiter) {
+        self.config = config
+        self.routes = RouteTable(config)
+        self.resolver = ClientAddressResolver(trusted: config.trustedProxies)
+        self.forwarded = ForwardedHeaders(addForwarded: config.forwardedHeader)
+        self.firewall = firewall
+        self.rateLimiter = rateLimiter
+    }
+}

@@ -1,0 +1,88 @@
+import Firewall
+import Foundation
+import Logging
+import NIOCore
+import ProxyCore
+import RampartProxy
+import NetworkAddress
+import RateLimit
+import ServiceKit
+import ServiceKitTesting
+import TestSupport
+
+/// A backend on ServiceKit that reports what it received, and counts requests.
+enum EchoBackend {
+    static func make(seen: Locked<Int>) -> ServiceApp {
+        let app = ServiceApp("echo-backend")
+        app.route("/<path:rest>", methods: [.get, .post, .put, .head, .delete]) { request, context in
+            seen.withLock { $0 += 1 }
+            var headers: [String: JSONValue] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = .string(field.value) }
+            let body = try await request.body.collect(upTo: 64 * 1024 * 1024)
+            return JSON(JSONValue.object([
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "query": .string(request.uri.query ?? ""),
+                "headers": .object(headers),
+                "body_bytes": .int(body.readableBytes),
+            ]))
+        }
+        app.route("/empty") { _, _ in HTTPResponse.Status.noContent }
+        app.route("/big/<int:size>") { request, context in
+            let size = try context.parameters.require("size", as: Int.self)
+            return Reply(String(repeating: "x", count: size), status: .ok)
+        }
+        return app
+    }
+}
+
+/// A proxy in front of `backendPort` (and a dead port for `/dead`), listening on a free loopback port.
+struct ProxyHarness: Sendable {
+    let server: ProxyServer
+    let port: Int
+
+    static let policies = """
+        policies:
+          - name: burst-test
+            match: {path_prefix: /burst}
+            rate: 1/min
+            burst: 3
+        """
+
+    static func start(backendPort: Int, trusted: [String] = [], configure: (inout ProxyConfig) -> Void = { _ in }) async throws -> ProxyHarness {
+        var config = ProxyConfig()
+        config.listen = ProxyConfig.Address(host: "127.0.0.1", port: 0)
+        var backend = ProxyConfig.Upstream(name: "backend", servers: [ProxyConfig.Address(host: "127.0.0.1", port: backendPort)])
+        backend.responseTimeout = 10
+        config.upstreams = [backend, ProxyConfig.Upstream(name: "dead", servers: [ProxyConfig.Address(host: "127.0.0.1", port: try freePort())])]
+        config.routes = [
+            ProxyConfig.Route(name: "dead", pathPrefix: "/dead", upstream: "dead"),
+            ProxyConfig.Route(name: "api", pathPrefix: "/api", upstream: "backend", stripPrefix: true),
+            ProxyConfig.Route(name: "only-example", host: "example.org", pathPrefix: "/", upstream: "backend"),
+            ProxyConfig.Route(name: "default", pathPrefix: "/app", upstream: "backend"),
+            ProxyConfig.Route(name: "burst", pathPrefix: "/burst", upstream: "backend"),
+            ProxyConfig.Route(name: "root", pathPrefix: "/", upstream: "backend"),
+        ]
+        config.trustedProxies = try trusted.map { try CIDRBlock(parsing: $0) }
+        configure(&config)
+        let firewall = try RuleSetLoader.load(path: repositoryRoot + "/rules/firewall")
+        let limiter = RateLimiter(policies: try PolicyFile.parse(self.policies, file: "test-ratelimits.yaml"))
+        let server = ProxyServer(config: config, firewall: firewall, rateLimiter: limiter, threads: 1, logger: Logger(label: "test-proxy"))
+        let address = try await server.start()
+        return ProxyHarness(server: server, port: address.port ?? 0)
+    }
+
+    func stop() async throws {
+        try await self.server.shutdown()
+    }
+
+    /// One request on a fresh connection, read to its end (off the concurrency pool).
+    func request(_ text: String, bodyless: Bool = false) async throws -> RawHTTPConnection.Response {
+        let port = self.port
+        return try await offloaded {
+            let connection = try RawHTTPConnection(port: port)
+            connection.send(text)
+            return try connection.readResponse(bodyless: bodyless)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import ServiceKit
+import ServiceKitTesting
+import Testing
+import TestSupport
+
+/// The proxy end to end over loopback: a real client socket, the proxy, a ServiceKit backend.
+@Suite struct ProxyTests {
+    /// Runs `body` with an echo backend and a proxy in front of it.
+    static func withProxy(
+        trusted: [String] = [],
+        _ body: @Sendable (ProxyHarness, Locked<Int>) async throws -> Void
+    ) async throws {
+        let seen = Locked(0)
+        try await EchoBackend.make(seen: seen).withLiveClient { client in
+            let proxy = try await ProxyHarness.start(backendPort: try #require(client.port), trusted: trusted)
+            do {
+                try await body(proxy, seen)
+            } catch {
+                try await proxy.stop()
+                throw error
+            }
+            try await proxy.stop()
+        }
+    }
+
+    static func json(_ response: RawHTTPConnection.Response) throws -> JSONValue {
+        try JSONValue(parsing: response.body)
+    }
+
+    @Test func forwardsAndSetsForwardingHeadersForAnUntrustedPeer() async throws {
+        try await Self.withProxy { proxy, seen in
+            let response = try await proxy.request(
+                "GET /app/items?x=1 HTTP/1.1\r\nHost: shop.test\r\nX-Forwarded-For: 6.6.6.6\r\nX-Request-ID: spoofed\r\nConnection: close\r\n\r\n"
+            )
+            #expect(response.status == 200)
+            let echo = try Self.json(response)
+            #expect(echo["path"] == "/app/items")
+            #expect(echo["query"] == "x=1")
+            let headers = try #require(echo["headers"])
+            #expect(headers["x-forwarded-for"] == "127.0.0.1", "an untrusted peer's chain is replaced")
+            #expect(headers["x-real-ip"] == "127.0.0.1")
+            #expect(headers["x-forwarded-host"] == "shop.test")
+            #expect(headers["x-forwarded-proto"] == "http")
+            #expect(headers["x-request-id"] != "spoofed")
+            #expect(headers["x-request-id"]?.stringValue?.count == 36)
+            #expect(headers["connection"] == "keep-alive")
+            #expect(seen.withLock { $0 } == 1)
+        }
+    }
+
+    @Test func keepsTheChainOfATrustedPeer() async throws {
+        try await Self.withProxy(trusted: ["127.0.0.0/8"]) { proxy, _ in
+            let response = try await proxy.request(
+                "GET /app HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.9, 10.0.0.1\r\nX-Request-ID: abc-123\r\nConnection: close\r\n\r\n"
+            )
+            let headers = try #require(try Self.json(response)["headers"])
+            #expect(headers["x-forwarded-for"] == "203.0.113.9, 10.0.0.1, 127.0.0.1")
+            #expect(headers["x-real-ip"] == "10.0.0.1", "the rightmost untrusted hop is the client")
+            #expect(headers["x-request-id"] == "abc-123")
+        }
+    }
+
+    @Test func anAttackGetsA403AndNeverReachesTheBackend() async throws {
+        try await Self.withProxy { proxy, seen in
+            let response = try await proxy.request("GET /app/search?q=1%27+UNION+SELECT+password+FROM+users-- HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(response.status == 403)
+            #expect(response.header("Content-Type") == "application/json")
+            let body = try Self.json(response)
+            #expect(body["code"] == 403)
+            #expect(body["message"] == "403 Forbidden: the request was blocked by the firewall")
+            guard case .array(let ruleIDs)? = body["rule_ids"] else { throw RawHTTPConnection.Failure.malformed("no rule_ids") }
+            #expect(ruleIDs.contains(190110))
+            #expect(body["request_id"]?.stringValue?.isEmpty == false)
+
+            let comment = #"{"text": "<script>alert(document.cookie)</script>"}"#
+            let post = try await proxy.request(
+                "POST /app/comments HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(comment.utf8.count)\r\nConnection: close\r\n\r\n\(comment)"
+            )
+            #expect(post.status == 403)
+            #expect(seen.withLock { $0 } == 0)
+        }
+    }
+
+    @Test func aBurstGets429sWithRetryAfterAndRateLimitFields() async throws {
+        try await Self.withProxy { proxy, seen in
+            var statuses: [Int] = []
+            var rejected: RawHTTPConnection.Response?
+            for _ in 0..<5 {
+                let response = try await proxy.request("GET /burst HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                statuses.append(response.status)
+                if response.status == 429 { rejected = response }
+            }
+            #expect(statuses == [200, 200, 200, 429, 429])
+            let response = try #require(rejected)
+            #expect(Int(response.header("Retry-After") ?? "") ?? 0 >= 1)
+            #expect(response.header("RateLimit-Policy") == "\"burst-test\";q=1;w=60")
+            #expect(response.header("RateLimit")?.hasPrefix("\"burst-test\";r=0;t=") == true)
+            let body = try Self.json(response)
+            #expect(body["code"] == 429)
+            #expect(body["policy"] == "burst-test")
+            #expect((body["retry_after"]?.intValue ?? 0) >= 1)
+            #expect(seen.withLock { $0 } == 3)
+        }
+    }
+
+    @Test func errorsAreJSON() async throws {
+        try await Self.withProxy { proxy, _ in
+            let dead = try await proxy.request("GET /dead HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(dead.status == 502)
+            #expect(try Self.json(dead)["code"] == 502)
+            // The proxy is still up.
+            #expect(try await proxy.request("GET /app HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
+
+            let hostRoute = try await proxy.request("GET /dead/not HTTP/1.1\r\nHost: example.org\r\nConnection: close\r\n\r\n")
+            #expect(hostRoute.status == 200, "a host route beats the /dead path route")
+        }
+    }
+
+    @Test(arguments: [
+        "GARBAGE\r\n\r\n",
+        "GET /app HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST /app HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        "POST /app HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nxxxx",
+        "GET /app HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n",
+        "GET /app HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+    ])
+    func malformedAndSmugglingAttemptsGet400(request: String) async throws {
+        try await Self.withProxy { proxy, seen in
+            let response = try await proxy.request(request)
+            #expect(response.status == 400, "\(request.debugDescription)")
+            #expect(try Self.json(response)["code"] == 400)
+            #expect(seen.withLock { $0 } == 0)
+        }
+    }
+
+    @Test func keepAlivePipeliningHeadAnd204() async throws {
+        try await Self.withProxy { proxy, seen in
+            let port = proxy.port
+            let (first, second, third, fourth, closed) = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                connection.send("GET /app/one HTTP/1.1\r\nHost: a\r\n\r\nHEAD /app/two HTTP/1.1\r\nHost: a\r\n\r\nGET /empty HTTP/1.1\r\nHost: a\r\n\r\n")
+                let first = try connection.readResponse()
+                let second = try connection.readResponse(bodyless: true)
+                let third = try connection.readResponse()
+                connection.send("GET /app/four HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                let fourth = try connection.readResponse()
+                return (first, second, third, fourth, connection.isClosedByPeer())
+            }
+            #expect(try Self.json(first)["path"] == "/app/one")
+            #expect(second.status == 200)
+            #expect(third.status == 204)
+            #expect(try Self.json(fourth)["path"] == "/app/four")
+            #expect(closed)
+            #expect(seen.withLock { $0 } == 3, "HEAD counts, 204 is not the echo route")
+        }
+    }
+
+    @Test func bodiesChunkedAndExpectContinue() async throws {
+        try await Self.withProxy { proxy, _ in
+            let chunked = try await proxy.request(
+                "POST /app/upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+            )
+            #expect(try Self.json(chunked)["body_bytes"] == 11)
+
+            let port = proxy.port
+            let (interim, final) = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                connection.send("PUT /app/doc HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Type: text/plain\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+                let interim = try connection.readResponse()
+                connection.send("data")
+                return (interim, try connection.readResponse())
+            }
+            #expect(interim.status == 100)
+            #expect(final.status == 200)
+            let echo = try Self.json(final)
+            #expect(echo["body_bytes"] == 4)
+            #expect(echo["headers"]?["expect"] == nil)
+        }
+    }
+
+    @Test func stripsThePrefixAndStreamsLargeResponses() async throws {
+        try await Self.withProxy { proxy, _ in
+            let stripped = try await proxy.request("GET /api/v1/items HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(try Self.json(stripped)["path"] == "/v1/items")
+            let big = try await proxy.request("GET /big/5000000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(big.status == 200)
+            #expect(big.body.count == 5_000_000)
+        }
+    }
+}
