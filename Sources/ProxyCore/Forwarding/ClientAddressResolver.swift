@@ -24,6 +24,13 @@ public struct ClientAddressResolver: Sendable {
         public var forwardedFor: String
         /// Whether the peer is a trusted proxy (so its other forwarding headers may be kept).
         public var peerTrusted: Bool
+
+        /// A resolution.
+        public init(client: String, forwardedFor: String, peerTrusted: Bool) {
+            self.client = client
+            self.forwardedFor = forwardedFor
+            self.peerTrusted = peerTrusted
+        }
     }
 
     /// Whether `address` is inside a trusted network.
