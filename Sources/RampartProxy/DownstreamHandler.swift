@@ -13,7 +13,7 @@ import ServiceKit
 /// Requests are handled one at a time; pipelined requests wait in a queue, so responses keep their order.
 /// Backpressure: while the upstream cannot take more request body, the client is not read; while the client
 /// cannot take more response, the upstream is not read.
-final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
+final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -128,8 +128,10 @@ final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
         }
         let peer = context.channel.remoteAddress?.ipAddress ?? "0.0.0.0"
         let resolution = state.resolver.resolve(peer: peer, chain: head.headers[canonicalForm: "x-forwarded-for"].map(String.init))
+        let tunnel = head.headers.contains(name: "upgrade")
+            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
         let (headers, requestID) = state.forwarded.rewrite(
-            head.headers, resolution: resolution, tunnel: false, newRequestID: { UUID().uuidString.lowercased() }
+            head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { UUID().uuidString.lowercased() }
         )
         let headerList = head.headers.map { ($0.name, $0.value) }
 
@@ -161,7 +163,7 @@ final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
         }
 
         var forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: RouteTable.forwardedURI(head.uri, route: route.route), headers: headers)
-        forwardedHead.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        if !tunnel { forwardedHead.headers.replaceOrAdd(name: "Connection", value: "keep-alive") }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             // The checks passed: invite the body now, and keep the backend out of the handshake.
             forwardedHead.headers.remove(name: "expect")
@@ -169,6 +171,7 @@ final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
         }
         let exchange = Exchange(head: head, route: route, clientAddress: resolution.client, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
         exchange.rateDecision = rateDecision
+        exchange.isTunnel = tunnel
         self.exchange = exchange
         if decision.verdict == .allow {
             exchange.bodyInspected = true
@@ -229,8 +232,11 @@ final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.addHandler(HTTPRequestEncoder(), name: PipelineNames.requestEncoder)
+                    // The decoder watches requests go out, so it knows a HEAD response has no body.
+                    try handlers.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)), name: PipelineNames.responseDecoder)
+                    try handlers.addHandler(UpstreamHandler(), name: PipelineNames.upstream)
                 }
             }
             .connect(host: address.host, port: address.port)
@@ -297,12 +303,17 @@ final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
             if let key = exchange.serverKey { self.loop.serverSucceeded(key) }
+            exchange.switchingProtocols = exchange.isTunnel && head.status == .switchingProtocols
             context.write(self.wrapOutboundOut(.head(self.responseHead(head, exchange))), promise: nil)
         case .body(let buffer):
             context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
-            self.complete(exchange)
+            if exchange.switchingProtocols {
+                self.startTunnel(exchange, context: context)
+            } else {
+                self.complete(exchange)
+            }
         }
     }
 
@@ -334,17 +345,47 @@ final class DownstreamHandler: ChannelInboundHandler, UpstreamDelegate {
         var head = HTTPResponseHead(version: exchange.head.version, status: upstream.status)
         var dropped: Set<String> = ["connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection"]
         for value in upstream.headers[canonicalForm: "connection"] { dropped.insert(value.lowercased()) }
+        if exchange.switchingProtocols { dropped.subtract(["connection", "upgrade"]) }
         for (name, value) in upstream.headers where !dropped.contains(name.lowercased()) {
             head.headers.add(name: name, value: value)
         }
         if self.server.state.config.rateLimitHeadersOnSuccess, let decision = exchange.rateDecision {
             for field in RateLimitHeaders.fields(for: decision) { head.headers.add(name: field.name, value: field.value) }
         }
-        if !exchange.keepAlive { head.headers.add(name: "Connection", value: "close") }
+        if !exchange.keepAlive && !exchange.switchingProtocols { head.headers.add(name: "Connection", value: "close") }
         return head
     }
 
     // MARK: Ending an exchange
+
+    /// The backend agreed to switch protocols: from now on both connections carry opaque bytes, glued together.
+    private func startTunnel(_ exchange: Exchange, context: ChannelHandlerContext) {
+        self.exchange = nil
+        self.release(exchange)
+        self.headTimer?.cancel()
+        exchange.responseTimeout?.cancel()
+        guard let upstream = exchange.upstream else {
+            context.close(promise: nil)
+            return
+        }
+        exchange.upstreamHandler?.delegate = nil
+        let (clientSide, serverSide) = TunnelHandler.pair()
+        do {
+            // Glue first, then take HTTP out: bytes the decoders still hold are passed on to the glue.
+            try context.pipeline.syncOperations.addHandler(clientSide)
+            try upstream.pipeline.syncOperations.addHandler(serverSide)
+            for name in [PipelineNames.upstream, PipelineNames.responseDecoder, PipelineNames.requestEncoder] {
+                upstream.pipeline.syncOperations.removeHandler(name: name, promise: nil)
+            }
+            upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            for name in [PipelineNames.requestDecoder, PipelineNames.responseEncoder, PipelineNames.downstream] {
+                context.pipeline.syncOperations.removeHandler(name: name, promise: nil)
+            }
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
+        }
+    }
 
     private func complete(_ exchange: Exchange) {
         self.exchange = nil

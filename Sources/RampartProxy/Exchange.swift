@@ -30,6 +30,10 @@ final class Exchange {
     var responseStarted = false
     var upstreamKeepAlive = true
     var responseTimeout: Scheduled<Void>?
+    /// The request asks to switch protocols (Upgrade), so Upgrade is forwarded.
+    var isTunnel = false
+    /// The backend answered 101: after this response the connections are glued.
+    var switchingProtocols = false
 
     init(head: HTTPRequestHead, route: RouteTable.Entry, clientAddress: String, forwardedHead: HTTPRequestHead, requestID: String, firewall: FirewallEvaluation) {
         self.head = head

@@ -56,9 +56,9 @@ public final class ProxyServer: Service, Sendable {
                     guard self.admit(channel) else { throw ChannelError.inputClosed }
                     guard let loop = self.loops[ObjectIdentifier(channel.eventLoop)]?.value else { throw ChannelError.ioOnClosedChannel }
                     let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(HTTPResponseEncoder())
-                    try handlers.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
-                    try handlers.addHandler(DownstreamHandler(server: self, loop: loop))
+                    try handlers.addHandler(HTTPResponseEncoder(), name: PipelineNames.responseEncoder)
+                    try handlers.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), name: PipelineNames.requestDecoder)
+                    try handlers.addHandler(DownstreamHandler(server: self, loop: loop), name: PipelineNames.downstream)
                 }
             }
             .bind(host: config.listen.host, port: config.listen.port)
@@ -97,4 +97,14 @@ public final class ProxyServer: Service, Sendable {
         }
         try await self.group.shutdownGracefully()
     }
+}
+
+/// Handler names, so a protocol switch can take the HTTP handlers out of both pipelines.
+enum PipelineNames {
+    static let responseEncoder = "http-response-encoder"
+    static let requestDecoder = "http-request-decoder"
+    static let downstream = "downstream"
+    static let requestEncoder = "http-request-encoder"
+    static let responseDecoder = "http-response-decoder"
+    static let upstream = "upstream"
 }

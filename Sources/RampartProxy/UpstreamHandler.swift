@@ -15,7 +15,7 @@ protocol UpstreamDelegate: AnyObject {
 
 /// The last handler of an upstream (client) pipeline: hands response parts to the leasing exchange, and tells
 /// the pool when an idle connection goes away.
-final class UpstreamHandler: ChannelInboundHandler {
+final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 

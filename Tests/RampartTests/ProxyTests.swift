@@ -1,4 +1,5 @@
 import Foundation
+import ProxyCore
 import ServiceKit
 import ServiceKitTesting
 import Testing
@@ -9,11 +10,12 @@ import TestSupport
     /// Runs `body` with an echo backend and a proxy in front of it.
     static func withProxy(
         trusted: [String] = [],
+        configure: @escaping @Sendable (inout ProxyConfig) -> Void = { _ in },
         _ body: @Sendable (ProxyHarness, Locked<Int>) async throws -> Void
     ) async throws {
         let seen = Locked(0)
         try await EchoBackend.make(seen: seen).withLiveClient { client in
-            let proxy = try await ProxyHarness.start(backendPort: try #require(client.port), trusted: trusted)
+            let proxy = try await ProxyHarness.start(backendPort: try #require(client.port), trusted: trusted, configure: configure)
             do {
                 try await body(proxy, seen)
             } catch {
@@ -186,6 +188,76 @@ import TestSupport
             let big = try await proxy.request("GET /big/5000000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
             #expect(big.status == 200)
             #expect(big.body.count == 5_000_000)
+        }
+    }
+
+    @Test func aFlaskBackendKilledMidTestGives502AndTheProxyStaysUp() async throws {
+        let flask = try ChildProcess("python3", arguments: { [peerScript("flask_backend.py"), String($0)] })
+        try await flask.ready()
+        let flaskPort = flask.port
+        try await Self.withProxy(configure: { config in
+            config.upstreams.append(ProxyConfig.Upstream(name: "flask", servers: [ProxyConfig.Address(host: "127.0.0.1", port: flaskPort)]))
+            config.routes.insert(ProxyConfig.Route(name: "flask", pathPrefix: "/flask", upstream: "flask"), at: 0)
+        }) { proxy, _ in
+            let alive = try await proxy.request("GET /flask/hello HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n")
+            #expect(alive.status == 200)
+            let echo = try Self.json(alive)
+            #expect(echo["path"] == "/flask/hello")
+            #expect(echo["headers"]?["X-Forwarded-For"] == "127.0.0.1", "Flask sees the peer, not the spoofed chain")
+            #expect(echo["headers"]?["X-Real-Ip"] == "127.0.0.1")
+
+            flask.kill()
+            let dead = try await proxy.request("GET /flask/hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(dead.status == 502)
+            #expect(try Self.json(dead)["code"] == 502)
+            let backoff = try await proxy.request("GET /flask/again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(backoff.status == 503, "the failed server is skipped during its back-off")
+            #expect(try await proxy.request("GET /app HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
+        }
+    }
+
+    @Test func slowHeadsGet408AndOversizedBodies413() async throws {
+        try await Self.withProxy(configure: { config in
+            config.headerTimeout = 0.3
+            config.maxInspectedBody = 1000
+        }) { proxy, seen in
+            let port = proxy.port
+            let slow = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                connection.send("GET /app HTTP/1.1\r\nHost: a\r\n")
+                return try connection.readResponse()
+            }
+            #expect(slow.status == 408)
+            #expect(try Self.json(slow)["code"] == 408)
+            let body = String(repeating: "a", count: 5000)
+            let large = try await proxy.request("POST /app HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n\(body)")
+            #expect(large.status == 413)
+            #expect(seen.withLock { $0 } == 0)
+        }
+    }
+
+    @Test func aWebSocketUpgradeIsTunnelled() async throws {
+        let backend = try ChildProcess("python3", arguments: { [peerScript("upgrade_echo.py"), String($0)] })
+        try await backend.ready()
+        let backendPort = backend.port
+        try await Self.withProxy(configure: { config in
+            config.upstreams.append(ProxyConfig.Upstream(name: "ws", servers: [ProxyConfig.Address(host: "127.0.0.1", port: backendPort)]))
+            config.routes.insert(ProxyConfig.Route(name: "ws", pathPrefix: "/ws", upstream: "ws"), at: 0)
+        }) { proxy, _ in
+            let port = proxy.port
+            let (switched, echoed) = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                connection.send(
+                    "GET /ws/chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                )
+                let switched = try connection.readResponse(bodyless: true)
+                connection.send("hello through the tunnel")
+                return (switched, try connection.readBytes(count: 24))
+            }
+            #expect(switched.status == 101)
+            #expect(switched.header("Upgrade") == "websocket")
+            #expect(switched.header("X-Seen-Forwarded-For") == "127.0.0.1")
+            #expect(String(decoding: echoed, as: UTF8.self) == "HELLO THROUGH THE TUNNEL")
         }
     }
 }

@@ -1,10 +1,14 @@
 import Foundation
 
+/// The path of a Python peer script in `Tests/Peers`.
+public func peerScript(_ script: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Peers").appendingPathComponent(script).path
+}
+
 /// Runs a Python peer script from `Tests/Peers` and returns its exit status and standard output.
 public func runPeer(_ script: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
-    let peers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Peers")
-    let result = try runProgram("/usr/bin/env", ["python3", peers.appendingPathComponent(script).path] + arguments, stdin: stdin)
+    let result = try runProgram("/usr/bin/env", ["python3", peerScript(script)] + arguments, stdin: stdin)
     return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 

@@ -145,6 +145,14 @@ public final class RawHTTPConnection {
         return response(body)
     }
 
+    /// Reads exactly `count` raw bytes (after a protocol switch, say).
+    public func readBytes(count: Int) throws -> [UInt8] {
+        while self.buffer.count < count { try self.fill() }
+        let bytes = Array(self.buffer[0..<count])
+        self.buffer.removeFirst(count)
+        return bytes
+    }
+
     private func readLine() throws -> String {
         while true {
             if let index = self.buffer.firstIndex(of: UInt8(ascii: "\n")) {

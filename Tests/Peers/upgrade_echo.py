@@ -1,0 +1,38 @@
+"""A backend that accepts any protocol upgrade, then echoes bytes upper-cased. Usage: upgrade_echo.py PORT"""
+import socket
+import sys
+import threading
+
+
+def serve(connection):
+    with connection:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = connection.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        request, _, early = head.partition(b"\r\n\r\n")
+        lines = request.decode("latin-1").split("\r\n")
+        headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in lines[1:] if ":" in line}
+        if headers.get("upgrade", "").lower() != "websocket":
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        connection.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Seen-Forwarded-For: "
+                           + headers.get("x-forwarded-for", "").encode() + b"\r\n\r\n")
+        if early:
+            connection.sendall(early.upper())
+        while True:
+            data = connection.recv(65536)
+            if not data:
+                return
+            connection.sendall(data.upper())
+
+
+listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen(16)
+while True:
+    client, _ = listener.accept()
+    threading.Thread(target=serve, args=(client,), daemon=True).start()
