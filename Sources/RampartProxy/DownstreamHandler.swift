@@ -72,6 +72,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
+        if let exchange = self.exchange, exchange.upstreamNeedsFlush, let upstream = exchange.upstream {
+            exchange.upstreamNeedsFlush = false
+            upstream.flush()
+        }
         context.fireChannelReadComplete()
     }
 
@@ -108,6 +112,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             exchange.requestEnded = true
             if exchange.bodyInspected {
                 self.upstreamWrite(exchange, .end(nil), flush: true)
+                if exchange.upstream != nil { self.armResponseTimeout(exchange) }
             } else {
                 self.inspectBodyAndForward(exchange)
             }
@@ -278,6 +283,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         exchange.pendingBody = []
         if exchange.requestEnded { channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
         channel.flush()
+        if exchange.requestEnded { self.armResponseTimeout(exchange) }
+    }
+
+    /// Once the whole request is sent, the backend has the response timeout to start answering (504 beyond).
+    private func armResponseTimeout(_ exchange: Exchange) {
+        guard let channel = exchange.upstream else { return }
         let timeout = self.server.state.config.upstreams[exchange.route.upstream].responseTimeout
         exchange.responseTimeout = channel.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             guard self.exchange === exchange, !exchange.responseStarted else { return }
@@ -292,7 +303,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             return
         }
         upstream.write(part, promise: nil)
-        if flush { upstream.flush() }
+        if flush {
+            upstream.flush()
+        } else {
+            exchange.upstreamNeedsFlush = true
+        }
     }
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {

@@ -30,6 +30,8 @@ final class Exchange {
     var responseStarted = false
     var upstreamKeepAlive = true
     var responseTimeout: Scheduled<Void>?
+    /// Body parts were written upstream since the last flush (flushed once per client read batch).
+    var upstreamNeedsFlush = false
     /// The request asks to switch protocols (Upgrade), so Upgrade is forwarded.
     var isTunnel = false
     /// The backend answered 101: after this response the connections are glued.

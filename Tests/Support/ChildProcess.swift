@@ -6,14 +6,19 @@ public final class ChildProcess: @unchecked Sendable {  // safe: `process` is se
     public let port: Int
     private let process = Process()
 
-    /// Starts `command` (looked up on PATH); `arguments` may use the port it is given.
-    public init(_ command: String, arguments: (Int) -> [String], quiet: Bool = true) throws {
-        self.port = try freePort()
+    /// Starts `command` (looked up on PATH, or a path); `arguments` may use the port it is given, a free one
+    /// unless `port` names it. `environment` adds variables to the test's own.
+    public init(_ command: String, arguments: (Int) -> [String], environment: [String: String] = [:], port: Int? = nil, quiet: Bool = true) throws {
+        self.port = try port ?? freePort()
         self.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         self.process.arguments = [command] + arguments(self.port)
+        self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if quiet { self.process.standardOutput = FileHandle.nullDevice }
         try self.process.run()
     }
+
+    /// The process id.
+    public var pid: Int { Int(self.process.processIdentifier) }
 
     /// Waits until the process accepts connections on its port.
     public func ready() async throws {

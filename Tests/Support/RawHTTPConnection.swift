@@ -145,6 +145,34 @@ public final class RawHTTPConnection {
         return response(body)
     }
 
+    /// Reads a response head and then counts (without keeping) a Content-Length body; returns status and count.
+    public func readCountingBody() throws -> (status: Int, bytes: Int) {
+        let separator = Array("\r\n\r\n".utf8)
+        var end: Int?
+        while end == nil {
+            if self.buffer.count >= 4 {
+                end = (0...(self.buffer.count - 4)).first { self.buffer[$0..<$0 + 4].elementsEqual(separator) }
+            }
+            if end == nil { try self.fill() }
+        }
+        guard let headEnd = end else { throw Failure.malformed("no head") }
+        let head = String(decoding: self.buffer[0..<headEnd], as: UTF8.self)
+        self.buffer.removeFirst(headEnd + 4)
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        let length = head.components(separatedBy: "\r\n").compactMap { line -> Int? in
+            line.lowercased().hasPrefix("content-length:") ? Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) : nil
+        }.first ?? 0
+        var counted = self.buffer.count
+        self.buffer = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while counted < length {
+            let count = recv(self.socket, &chunk, chunk.count, 0)
+            guard count > 0 else { throw Failure.closed }
+            counted += count
+        }
+        return (status, counted)
+    }
+
     /// Reads exactly `count` raw bytes (after a protocol switch, say).
     public func readBytes(count: Int) throws -> [UInt8] {
         while self.buffer.count < count { try self.fill() }
