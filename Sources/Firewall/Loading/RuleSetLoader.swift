@@ -27,12 +27,16 @@ public enum RuleSetLoader {
         guard FileManager.default.fileExists(atPath: path) else {
             throw RuleFileError(file: path, line: 0, column: 0, message: "no such file or directory")
         }
-        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
-        guard type == .typeDirectory, let entries = try? FileManager.default.subpathsOfDirectory(atPath: path) else { return [path] }
+        // Symbolic links are followed: Kubernetes mounts ConfigMaps through them.
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let type = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.type] as? FileAttributeType
+        guard type == .typeDirectory, let entries = try? FileManager.default.subpathsOfDirectory(atPath: resolved) else { return [path] }
         var files: [String] = []
         for relative in entries {
-            let name = relative.split(separator: "/").last.map(String.init) ?? relative
-            guard name.hasSuffix(".yaml") || name.hasSuffix(".yml"), !self.policyFileNames.contains(name), !name.hasPrefix(".") else { continue }
+            let components = relative.split(separator: "/")
+            let name = components.last.map(String.init) ?? relative
+            // Hidden entries are skipped anywhere in the path (a ConfigMap's `..data` holds second copies).
+            guard name.hasSuffix(".yaml") || name.hasSuffix(".yml"), !self.policyFileNames.contains(name), !components.contains(where: { $0.hasPrefix(".") }) else { continue }
             files.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
         }
         return files.sorted()
