@@ -8,10 +8,11 @@ import Glibc
 /// The cost of evaluating the default rule set on one request, single-threaded: ns and heap allocations per
 /// request for a plain GET, a GET with a 10-argument query and a 2 KB JSON POST.
 ///
-///     firewall-bench [rules directory, default rules/firewall] [iterations, default 20000]
+///     firewall-bench [rules directory, default rules/firewall] [iterations, default 20000] [only: case number, 1-3]
 let arguments = CommandLine.arguments
 let rulesPath = arguments.count > 1 ? arguments[1] : "rules/firewall"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000
+let only = arguments.count > 3 ? Int(arguments[3]) : nil
 
 func now() -> UInt64 {
     var time = timespec()
@@ -61,7 +62,7 @@ do {
     print("\(ruleSet.rules.count) rules from \(rulesPath), \(iterations) iterations each")
     print("| request | body bytes | ns/request | allocations/request | verdict |")
     print("|---|---:|---:|---:|---|")
-    for (name, request) in cases {
+    for (number, (name, request)) in cases.enumerated() where only == nil || only == number + 1 {
         var verdict = ruleSet.evaluate(request).verdict
         for _ in 0..<(iterations / 10) { verdict = ruleSet.evaluate(request).verdict }
         let allocationsBefore = rampart_allocation_count()

@@ -9,6 +9,12 @@ public struct FirewallEvaluation {
     private var decision = FirewallDecision()
     /// Transformed values at `entry * chainCount + chain`; nil until computed.
     private var cache: [[UInt8]?]
+    /// Prefilter results per `entry * chainCount + chain` (`words` each), and whether each was computed.
+    private var hits: [UInt64]
+    private var hitsDone: [Bool]
+    /// For each `entry * chainCount + chain`, the slot of `hits` that answers for it (-1 until known): the
+    /// raw value's slot when the chain changed nothing.
+    private var hitSlot: [Int32]
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
@@ -19,6 +25,9 @@ public struct FirewallEvaluation {
         self.request = request
         self.view = RequestView(request)
         self.cache = Array(repeating: nil, count: self.view.count * ruleSet.chains.count)
+        self.hitsDone = Array(repeating: false, count: self.cache.count)
+        self.hitSlot = Array(repeating: -1, count: self.cache.count)
+        self.hits = Array(repeating: 0, count: self.cache.count * ruleSet.prefilter.words)
         for (index, exclusion) in ruleSet.exclusions.enumerated() where exclusion.applies(method: self.view.method, path: self.view.path) {
             for ruleIndex in ruleSet.excludedRules[index] {
                 if exclusion.targets.isEmpty {
@@ -41,7 +50,11 @@ public struct FirewallEvaluation {
     public mutating func runBody(_ body: [UInt8]) -> FirewallDecision {
         self.request.body = body
         self.view.addBody(of: self.request)
-        self.cache += Array(repeating: nil, count: self.view.count * self.ruleSet.chains.count - self.cache.count)
+        let added = self.view.count * self.ruleSet.chains.count - self.cache.count
+        self.cache += Array(repeating: nil, count: added)
+        self.hitsDone += Array(repeating: false, count: added)
+        self.hitSlot += Array(repeating: -1, count: added)
+        self.hits += Array(repeating: 0, count: added * self.ruleSet.prefilter.words)
         return self.run(phase: 1)
     }
 
@@ -119,6 +132,7 @@ public struct FirewallEvaluation {
                 continue
             }
             for entry in self.view.byCollection[selector.collection.ordinal] where self.selects(selector, entry, condition.excluded, removed) {
+                if let bit = condition.prefilter, !self.mayMatch(entry, chain: condition.prefilterChain, bit: bit) { continue }
                 let value = self.transformed(entry, chain: condition.chain)
                 if try condition.operator.matches(value) != condition.negated {
                     let name = self.view.names[entry]
@@ -135,6 +149,27 @@ public struct FirewallEvaluation {
         let collection = self.view.collections[entry]
         let key = self.view.keys[entry]
         return !excluded.contains { $0.covers(collection, name: key) } && !removed.contains { $0.covers(collection, name: key) }
+    }
+
+    /// Whether the prefilter lets condition `bit` look at entry `entry` after `chain`. Values the chain left
+    /// unchanged share the raw value's scan, so most values are scanned once.
+    private mutating func mayMatch(_ entry: Int, chain: Int, bit: Int) -> Bool {
+        let chains = self.ruleSet.chains.count
+        let words = self.ruleSet.prefilter.words
+        let index = entry &* chains &+ chain
+        var slot = Int(self.hitSlot[index])
+        if slot < 0 {
+            let value = self.transformed(entry, chain: chain)
+            let raw = self.view.values[entry]
+            let same = value.withUnsafeBufferPointer { a in raw.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count } }
+            slot = same ? entry &* chains : index
+            if !self.hitsDone[slot] {
+                self.hitsDone[slot] = true
+                self.ruleSet.prefilter.scan(value, into: &self.hits, offset: slot &* words)
+            }
+            self.hitSlot[index] = Int32(slot)
+        }
+        return self.hits[slot &* words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0
     }
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.

@@ -21,21 +21,45 @@ public final class RuleSet: Sendable {
     let chains: [(parent: Int, transform: Transform?)]
     /// For each exclusion, the indices (into `rules`) it selects.
     let excludedRules: [Set<Int>]
+    /// Which conditions could match a value, from the literals they require.
+    let prefilter: LiteralPrefilter
 
-    /// A rule condition with its targets resolved and its transform chain interned.
-    struct CompiledCondition: Sendable {
+    /// A rule condition with its targets resolved and its transform chain interned. A class, so the hot loop
+    /// retains one reference instead of each field.
+    final class CompiledCondition: Sendable {
         let targets: [TargetSelector]
         let excluded: [TargetSelector]
         let chain: Int
         let `operator`: RuleOperator
         let negated: Bool
+        /// This condition's bit in the prefilter; nil when it has no required literals (or is negated).
+        let prefilter: Int?
+        /// The chain without `lowercase` steps: the prefilter ignores case, so it scans this form and shares
+        /// the scan with the raw value whenever the other steps change nothing.
+        let prefilterChain: Int
+
+        init(targets: [TargetSelector], excluded: [TargetSelector], chain: Int, operator: RuleOperator, negated: Bool, prefilter: Int?, prefilterChain: Int) {
+            self.targets = targets
+            self.excluded = excluded
+            self.chain = chain
+            self.operator = `operator`
+            self.negated = negated
+            self.prefilter = prefilter
+            self.prefilterChain = prefilterChain
+        }
     }
 
     /// A rule ready to run.
-    struct CompiledRule: Sendable {
+    final class CompiledRule: Sendable {
         let index: Int
         let rule: Rule
         let conditions: [CompiledCondition]
+
+        init(index: Int, rule: Rule, conditions: [CompiledCondition]) {
+            self.index = index
+            self.rule = rule
+            self.conditions = conditions
+        }
     }
 
     /// Compiles `rules`; ids must be unique (the loader checks this with file positions).
@@ -51,11 +75,18 @@ public final class RuleSet: Sendable {
             return chains.count - 1
         }
         var phases = [[CompiledRule]](repeating: [], count: Rule.Phase.allCases.count)
+        var literalSets: [Set<String>?] = []
         for (index, rule) in ordered.enumerated() {
             let conditions = ([rule.condition] + rule.chain).map { condition in
-                CompiledCondition(
+                var bit: Int?
+                if !condition.negated, let literals = Self.requiredLiterals(condition.operator) {
+                    bit = literalSets.count
+                    literalSets.append(literals)
+                }
+                return CompiledCondition(
                     targets: condition.targets, excluded: condition.excludedTargets, chain: intern(condition.transforms),
-                    operator: condition.operator, negated: condition.negated
+                    operator: condition.operator, negated: condition.negated, prefilter: bit,
+                    prefilterChain: intern(condition.transforms.filter { $0 != .lowercase })
                 )
             }
             phases[rule.phase == .requestHeaders ? 0 : 1].append(CompiledRule(index: index, rule: rule, conditions: conditions))
@@ -70,6 +101,21 @@ public final class RuleSet: Sendable {
         self.excludedRules = exclusions.map { exclusion in
             Set(ordered.indices.filter { exclusion.selects(ordered[$0]) })
         }
+        self.prefilter = LiteralPrefilter(literalSets)
+    }
+
+    /// Literals one of which any value the operator accepts must contain (ignoring case); nil when unknown.
+    static func requiredLiterals(_ operator: RuleOperator) -> Set<String>? {
+        let literals: Set<String>?
+        switch `operator` {
+        case .regex(let pattern): literals = RequiredLiterals.of(pattern.source)
+        case .phrases(let matcher): literals = Set(matcher.phrases.map { $0.lowercased() })
+        case .contains(let bytes), .beginsWith(let bytes), .endsWith(let bytes), .equals(let bytes):
+            literals = [String(decoding: bytes, as: UTF8.self).lowercased()]
+        default: literals = nil
+        }
+        guard let literals, !literals.isEmpty, !literals.contains(where: \.isEmpty) else { return nil }
+        return literals
     }
 
     /// Evaluates both phases of `request` (its body included).

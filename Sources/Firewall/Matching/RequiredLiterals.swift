@@ -1,0 +1,275 @@
+/// Finds literals a regex cannot match without: a set of strings of which every match contains at least one.
+///
+/// The firewall uses them as a prefilter: one Aho-Corasick pass over a value tells which regexes could match
+/// it, and the others are not run. The analysis is conservative: anything it does not understand (classes,
+/// lookarounds, back-references, optional parts) contributes no literal, and a pattern where some branch has
+/// no literal gets no prefilter at all (nil). Literals are lower-cased; the prefilter compares without regard
+/// to ASCII case, so `(?i)` patterns and case-sensitive ones are both covered.
+enum RequiredLiterals {
+    /// The literal set for `pattern`, or nil when no sound one is found.
+    static func of(_ pattern: String) -> Set<String>? {
+        var parser = Parser(Array(pattern.utf8))
+        guard let branches = parser.alternation(), parser.atEnd else { return nil }
+        return self.union(branches)
+    }
+
+    /// One item of a sequence after parsing.
+    indirect enum Item {
+        /// A literal byte.
+        case byte(UInt8)
+        /// A group: one of its branches matched (each branch a sequence).
+        case group([[Item]])
+        /// Anything else that consumes input (class, `.`, `\d`...) or asserts (anchors, `\b`, lookarounds).
+        case other
+    }
+
+    /// A mandatory item, or an optional one (`?`, `*`, `{0,}`) that contributes nothing.
+    struct Quantified {
+        var item: Item
+        var mandatory: Bool
+        /// Repeated (`+`, `{2,}`): the item is required, but a literal run cannot continue through it.
+        var repeated: Bool
+    }
+
+    /// The best requirement of a sequence: its most selective literal run or mandatory group.
+    static func best(_ sequence: [Quantified]) -> Set<String>? {
+        var candidates: [Set<String>] = []
+        var run: [UInt8] = []
+        func endRun() {
+            if !run.isEmpty { candidates.append([String(decoding: run, as: UTF8.self)]) }
+            run = []
+        }
+        for element in sequence {
+            guard element.mandatory else {
+                endRun()
+                continue
+            }
+            switch element.item {
+            case .byte(let byte):
+                run.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                if element.repeated { endRun() }
+            case .group(let branches):
+                endRun()
+                if let set = self.union(branches) { candidates.append(set) }
+            case .other:
+                endRun()
+            }
+        }
+        endRun()
+        return candidates.max { self.score($0) < self.score($1) }
+    }
+
+    /// Each branch must contribute; the set is the union of their best literals.
+    static func union(_ branches: [[Item]]) -> Set<String>? {
+        var result: Set<String> = []
+        for branch in branches {
+            let sequence = branch.map { Quantified(item: $0, mandatory: true, repeated: false) }
+            guard let best = self.best(sequence) else { return nil }
+            result.formUnion(best)
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    /// How selective a set is: its weakest literal's length, with punctuation counting extra (rarer in text),
+    /// minus a little for large sets (more to scan for).
+    static func score(_ set: Set<String>) -> Double {
+        let weakest = set.map { literal -> Double in
+            let punctuation = literal.utf8.contains { !(($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A)) }
+            return Double(literal.utf8.count) + (punctuation ? 3 : 0)
+        }.min() ?? 0
+        return weakest - Double(set.count) / 100
+    }
+
+    /// A recursive-descent reader of the PCRE syntax the rules use; it gives up (nil) on what it cannot read.
+    struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+
+        init(_ bytes: [UInt8]) {
+            self.bytes = bytes
+        }
+
+        var atEnd: Bool { self.index >= self.bytes.count }
+
+        private func peek(_ offset: Int = 0) -> UInt8? {
+            self.index + offset < self.bytes.count ? self.bytes[self.index + offset] : nil
+        }
+
+        /// Branches separated by `|`, up to `)` or the end.
+        mutating func alternation() -> [[Item]]? {
+            var branches: [[Item]] = []
+            var current: [Quantified] = []
+            while let byte = self.peek(), byte != UInt8(ascii: ")") {
+                if byte == UInt8(ascii: "|") {
+                    self.index += 1
+                    branches.append(Self.mandatoryItems(current))
+                    current = []
+                    continue
+                }
+                guard let item = self.atom() else { return nil }
+                guard let quantified = self.quantifier(item) else { return nil }
+                current.append(quantified)
+            }
+            branches.append(Self.mandatoryItems(current))
+            return branches
+        }
+
+        /// Optional items become `.other`, repeated literals end runs (a `.other` after them), so a branch is a
+        /// plain sequence of mandatory items.
+        static func mandatoryItems(_ sequence: [Quantified]) -> [Item] {
+            var items: [Item] = []
+            for element in sequence {
+                guard element.mandatory else {
+                    items.append(.other)
+                    continue
+                }
+                items.append(element.item)
+                if element.repeated { items.append(.other) }
+            }
+            return items
+        }
+
+        private mutating func atom() -> Item? {
+            guard let byte = self.peek() else { return nil }
+            self.index += 1
+            switch byte {
+            case UInt8(ascii: "\\"):
+                return self.escape()
+            case UInt8(ascii: "["):
+                return self.skipClass() ? .other : nil
+            case UInt8(ascii: "("):
+                return self.group()
+            case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"):
+                return .other
+            case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"):
+                return nil
+            default:
+                return .byte(byte)
+            }
+        }
+
+        private mutating func escape() -> Item? {
+            guard let next = self.peek() else { return nil }
+            self.index += 1
+            switch next {
+            case UInt8(ascii: "x"):
+                if self.peek() == UInt8(ascii: "{") { return nil }
+                guard let high = self.peek(), let low = self.peek(1), let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+                self.index += 2
+                return .byte(value)
+            case UInt8(ascii: "Q"), UInt8(ascii: "E"), UInt8(ascii: "g"), UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "P"), UInt8(ascii: "c"):
+                return nil
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return nil
+            case UInt8(ascii: "n"): return .byte(0x0A)
+            case UInt8(ascii: "r"): return .byte(0x0D)
+            case UInt8(ascii: "t"): return .byte(0x09)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                return .other
+            default:
+                return .byte(next)
+            }
+        }
+
+        /// Skips `[...]` (with `\]`, a leading `]` or `^]`, and `[:name:]`).
+        private mutating func skipClass() -> Bool {
+            if self.peek() == UInt8(ascii: "^") { self.index += 1 }
+            if self.peek() == UInt8(ascii: "]") { self.index += 1 }
+            while let byte = self.peek() {
+                self.index += 1
+                switch byte {
+                case UInt8(ascii: "\\"): self.index += 1
+                case UInt8(ascii: "["):
+                    if self.peek() == UInt8(ascii: ":") {
+                        while let inner = self.peek(), inner != UInt8(ascii: "]") { self.index += 1 }
+                        self.index += 1
+                    }
+                case UInt8(ascii: "]"): return true
+                default: break
+                }
+            }
+            return false
+        }
+
+        private mutating func group() -> Item? {
+            if self.peek() == UInt8(ascii: "?") {
+                self.index += 1
+                guard let kind = self.peek() else { return nil }
+                switch kind {
+                case UInt8(ascii: ":"), UInt8(ascii: ">"), UInt8(ascii: "|"):
+                    self.index += 1
+                case UInt8(ascii: "="), UInt8(ascii: "!"):
+                    return self.skipGroup() ? .other : nil
+                case UInt8(ascii: "<"):
+                    if self.peek(1) == UInt8(ascii: "=") || self.peek(1) == UInt8(ascii: "!") { return self.skipGroup() ? .other : nil }
+                    while let byte = self.peek(), byte != UInt8(ascii: ">") { self.index += 1 }
+                    self.index += 1
+                case UInt8(ascii: "P"):
+                    guard self.peek(1) == UInt8(ascii: "<") else { return nil }
+                    while let byte = self.peek(), byte != UInt8(ascii: ">") { self.index += 1 }
+                    self.index += 1
+                default:
+                    // Inline options: `(?i)` applies from here on (the prefilter ignores case anyway), `(?i:...)`
+                    // is a group.
+                    while let byte = self.peek(), byte != UInt8(ascii: ")"), byte != UInt8(ascii: ":") {
+                        guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || byte == UInt8(ascii: "-") || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) else { return nil }
+                        self.index += 1
+                    }
+                    guard let end = self.peek() else { return nil }
+                    self.index += 1
+                    if end == UInt8(ascii: ")") { return .other }
+                }
+            }
+            guard let branches = self.alternation(), self.peek() == UInt8(ascii: ")") else { return nil }
+            self.index += 1
+            return .group(branches)
+        }
+
+        /// Skips a lookaround's body, counting nesting.
+        private mutating func skipGroup() -> Bool {
+            self.index += 1
+            var depth = 1
+            while let byte = self.peek() {
+                self.index += 1
+                switch byte {
+                case UInt8(ascii: "\\"): self.index += 1
+                case UInt8(ascii: "["): if !self.skipClass() { return false }
+                case UInt8(ascii: "("): depth += 1
+                case UInt8(ascii: ")"):
+                    depth -= 1
+                    if depth == 0 { return true }
+                default: break
+                }
+            }
+            return false
+        }
+
+        /// Reads a quantifier after `item`, if any.
+        private mutating func quantifier(_ item: Item) -> Quantified? {
+            var result = Quantified(item: item, mandatory: true, repeated: false)
+            guard let byte = self.peek() else { return result }
+            switch byte {
+            case UInt8(ascii: "?"), UInt8(ascii: "*"):
+                self.index += 1
+                result.mandatory = false
+            case UInt8(ascii: "+"):
+                self.index += 1
+                result.repeated = true
+            case UInt8(ascii: "{"):
+                var end = self.index + 1
+                while end < self.bytes.count, self.bytes[end] != UInt8(ascii: "}") { end += 1 }
+                guard end < self.bytes.count else { return result }  // a literal `{`
+                let body = String(decoding: self.bytes[(self.index + 1)..<end], as: UTF8.self)
+                let minimum = body.split(separator: ",", omittingEmptySubsequences: false).first.flatMap { Int($0) }
+                guard let minimum else { return result }
+                self.index = end + 1
+                result.mandatory = minimum > 0
+                result.repeated = true
+            default:
+                return result
+            }
+            if let lazy = self.peek(), lazy == UInt8(ascii: "?") || lazy == UInt8(ascii: "+") { self.index += 1 }
+            return result
+        }
+    }
+}

@@ -1,0 +1,35 @@
+@testable import Firewall
+import Testing
+
+@Suite struct RequiredLiteralsTests {
+    @Test(arguments: [
+        (#"(?i)\bunion\b(?:\s|/\*.*?\*/)*\bselect\b"#, ["select"]),
+        (#"\b(?:eval|assert)\s*\("#, ["("]),
+        (#"<\?(?:php|=)|\[/?php\]"#, ["<?", "php]"]),
+        (#"abc|de"#, ["abc", "de"]),
+        (#"a+bc"#, ["bc"]),
+        (#"(?:x|y)z{2,}"#, ["z"]),
+        (#"\.\./|\.\.\\"#, ["../", "..\\"]),
+        (#"\x41B"#, ["ab"]),
+    ] as [(String, Set<String>)])
+    func findsRequiredLiterals(pattern: String, expected: Set<String>) {
+        #expect(RequiredLiterals.of(pattern) == expected)
+    }
+
+    @Test(arguments: [#"a?b?"#, #"[abc]+"#, #"\d+|xyz"#, #"(?=abc)\w+"#, #"(a)\1"#, #"x*"#, #"(ab|)c?"#])
+    func givesUpWhenNothingIsRequired(pattern: String) {
+        #expect(RequiredLiterals.of(pattern) == nil)
+    }
+
+    @Test func everyDefaultRuleIsSoundOnItsOwnMatches() throws {
+        // Where the analysis finds literals, a value the regex matches must contain one of them.
+        let samples = ["1' UNION SELECT 1--", "<script>alert(1)</script>", "../../etc/passwd", "${jndi:ldap://x}", "java.lang.Runtime", ";cat /etc/passwd"]
+        let set = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+        for rule in set.rules {
+            guard case .regex(let pattern) = rule.condition.operator, let literals = RequiredLiterals.of(pattern.source) else { continue }
+            for sample in samples where (try? pattern.matches(sample)) == true {
+                #expect(literals.contains { sample.lowercased().contains($0) }, "rule \(rule.id): \(literals) not in \(sample)")
+            }
+        }
+    }
+}
