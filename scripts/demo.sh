@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the example ServiceKit services in the foreground; Ctrl-C or SIGTERM stops everything it started.
+# Runs the example ServiceKit services with Rampart in front of them (deploy/rampart.yaml, the rules in rules/),
+# in the foreground; Ctrl-C or SIGTERM stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(swift build -c release --show-bin-path)
@@ -22,21 +23,30 @@ for port in 5001 5002; do
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
 done
 
+"$bin/rampart" serve --config deploy/rampart.yaml & pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:8080/headers" && break; sleep 0.1; done
+
 cat <<'TRY'
 
-Rampart demo: two ServiceKit services are running.
-  teams-service   http://127.0.0.1:5001
-  burger-service  http://127.0.0.1:5002
+Rampart demo: Rampart on http://127.0.0.1:8080 in front of two ServiceKit services
+(teams-service on 127.0.0.1:5001 for /teams and /employees, burger-service on 127.0.0.1:5002 for the rest).
+The config is deploy/rampart.yaml; the firewall rules and rate limits are in rules/.
 
 Try:
-  curl -s http://127.0.0.1:5001/teams
-  curl -s http://127.0.0.1:5001/employees/1
-  curl -s -u alice:secret http://127.0.0.1:5002/api
-  curl -s http://127.0.0.1:5002/headers
-  curl -s -c jar -b jar -X POST -d '{"name": "Fries"}' http://127.0.0.1:5002/cart
-  curl -s -c jar -b jar -X POST -d '{"email": "you@example.com"}' http://127.0.0.1:5002/orders
-  curl -s http://127.0.0.1:5002/orders/1/email
-  curl -s http://127.0.0.1:5001/teams/42        # a JSON 404
+  # A normal request: the X-Forwarded-For, X-Real-IP and X-Request-ID the backend saw.
+  curl -s http://127.0.0.1:8080/headers
+  curl -s http://127.0.0.1:8080/teams
+
+  # An SQL injection: a 403 JSON naming the rule ids; the backend never sees it.
+  curl -s "http://127.0.0.1:8080/teams?q=1'+UNION+SELECT+password+FROM+users--"
+
+  # A burst on the login policy (5 a minute): 429s with Retry-After and RateLimit fields. (The services have
+  # no /login, so the first five answers are a backend's JSON 404s.)
+  for i in $(seq 7); do curl -s -o /dev/null -w '%{http_code} ' -X POST http://127.0.0.1:8080/login; done; echo
+  curl -s -i -X POST http://127.0.0.1:8080/login
+
+  # Check the rules and config as a deployment would.
+  .build/release/rampart check --config deploy/rampart.yaml
 
 Press Ctrl-C to stop.
 TRY

@@ -4,6 +4,7 @@ import RateLimit
 import RuleFile
 
 import Foundation
+import ProxyCore
 
 /// `rampart check`: validates firewall rule files and rate-limit policies without starting anything, with the
 /// same loaders a live reload uses, so a file that passes here will not be refused there.
@@ -12,18 +13,34 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate rule files and rate-limit policies.",
         discussion: """
-            Each PATH is a rules directory or a file. In a directory, every .yaml/.yml file is a firewall rule file
+            With --config, the config file is validated too, and its rules directory is checked when no PATH is
+            given. Each PATH is a rules directory or a file. In a directory, every .yaml/.yml file is a firewall rule file
             except ratelimits.yaml, which holds rate-limit policies. Exits 0 when everything is valid; otherwise
             prints file:line:column and what to fix for each problem, and exits 1.
             """
     )
 
-    @Argument(help: "Rule directories or files.")
-    var paths: [String] = ["rules"]
+    @Argument(help: "Rule directories or files (default: the config's rules directory, or rules).")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Also validate this config file (rampart.yaml) and the rules it names.")
+    var config: String?
 
     func run() throws {
         var failed = false
-        for path in self.paths {
+        var paths = self.paths
+        if let configPath = self.config {
+            do {
+                let config = try ProxyConfigFile.load(path: configPath, environment: ProcessInfo.processInfo.environment)
+                print("\(configPath): listen \(config.listen), admin \(config.adminListen), \(config.upstreams.count) upstreams, \(config.routes.count) routes")
+                if paths.isEmpty { paths = [config.rulesDirectory] }
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            }
+        }
+        if paths.isEmpty && self.config == nil { paths = ["rules"] }
+        for path in paths {
             do {
                 for line in try Self.check(path) { print(line) }
             } catch {

@@ -61,6 +61,20 @@ import TestSupport
         #expect(result.errors.contains("duplicate rule id 7 (first defined at \(directory.path)/a.yaml:2)"))
     }
 
+    @Test func theDeployConfigAndItsRulesAreValid() throws {
+        let result = try runProgram(Self.binary, ["check", "--config", repositoryRoot + "/deploy/rampart.yaml", repositoryRoot + "/rules"])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("listen 127.0.0.1:8080, admin 127.0.0.1:9901"))
+    }
+
+    @Test func aBrokenConfigFailsWithItsPosition() throws {
+        let directory = try RulesDirectory(["rampart.yaml": "listen: 127.0.0.1:8080\nupstreams:\n  a: {servers: [nowhere]}\n"])
+        let result = try runProgram(Self.binary, ["check", "--config", directory.path + "/rampart.yaml", repositoryRoot + "/rules"])
+        #expect(result.status == 1)
+        #expect(result.errors.contains("rampart.yaml:3:"), "\(result.errors)")
+        #expect(result.errors.contains("host:port"))
+    }
+
     @Test func versionAndHelp() throws {
         #expect(try runProgram(Self.binary, ["version"]).output.hasPrefix("rampart "))
         let help = try runProgram(Self.binary, ["check", "--help"])
