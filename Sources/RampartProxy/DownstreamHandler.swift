@@ -27,7 +27,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private var discarding = false
     private var closing = false
     private var servedRequests = 0
-    private var headTimer: Scheduled<Void>?
+    /// When the next request head must have arrived; nil while a request is being handled.
+    private var headDeadline: NIODeadline?
 
     init(server: ProxyServer, loop: LoopContext) {
         self.server = server
@@ -41,12 +42,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        self.loop.watch(self)
         self.armHeadTimer()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.headTimer?.cancel()
+        self.loop.unwatch(self)
+        self.headDeadline = nil
         if let exchange = self.exchange {
             self.exchange = nil
             self.abandonUpstream(exchange)
@@ -102,7 +105,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func handle(_ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
-            self.headTimer?.cancel()
+            self.headDeadline = nil
             self.begin(head)
         case .body(let buffer):
             guard let exchange = self.exchange else { return }
@@ -136,7 +139,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let tunnel = head.headers.contains(name: "upgrade")
             && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
         let (headers, requestID) = state.forwarded.rewrite(
-            head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { UUID().uuidString.lowercased() }
+            head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { self.loop.requestIDs.next() }
         )
         let headerList = head.headers.map { ($0.name, $0.value) }
 
@@ -208,7 +211,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     private func inspectBodyAndForward(_ exchange: Exchange) {
         exchange.bodyInspected = true
-        let decision = exchange.firewall.runBody(exchange.inspectedBody())
+        let decision = exchange.firewall.runBody(exchange.firewall.needsBody ? exchange.inspectedBody() : [])
         if case .deny(let status) = decision.verdict {
             self.exchange = nil
             self.release(exchange)
@@ -275,7 +278,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         handler.onIdleClose = nil
         exchange.upstream = channel
         exchange.upstreamHandler = handler
-        channel.setOption(ChannelOptions.autoRead, value: self.context?.channel.isWritable ?? true).whenFailure { _ in }
+        if let downstream = self.context?.channel, !downstream.isWritable {
+            channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
         channel.write(HTTPClientRequestPart.head(exchange.forwardedHead), promise: nil)
         for buffer in exchange.pendingBody {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
@@ -288,10 +293,25 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     /// Once the whole request is sent, the backend has the response timeout to start answering (504 beyond).
     private func armResponseTimeout(_ exchange: Exchange) {
-        guard let channel = exchange.upstream else { return }
         let timeout = self.server.state.config.upstreams[exchange.route.upstream].responseTimeout
-        exchange.responseTimeout = channel.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
-            guard self.exchange === exchange, !exchange.responseStarted else { return }
+        exchange.responseDeadline = .now() + .milliseconds(Int64(timeout * 1000))
+    }
+
+    /// Called by the loop's sweep: enforces the head timeout (408, or a silent close when idle) and the
+    /// response timeout (504).
+    func checkDeadlines(now: NIODeadline) {
+        if let deadline = self.headDeadline, deadline <= now, self.exchange == nil, !self.closing {
+            self.headDeadline = nil
+            let config = self.server.state.config
+            if self.servedRequests == 0 {
+                self.respondAndClose(ErrorResponse(status: 408, description: "no complete request head within \(config.headerTimeout) s"), version: .http1_1)
+            } else {
+                self.closing = true
+                self.context?.close(promise: nil)
+            }
+        }
+        if let exchange = self.exchange, !exchange.responseStarted, let deadline = exchange.responseDeadline, deadline <= now {
+            let timeout = self.server.state.config.upstreams[exchange.route.upstream].responseTimeout
             self.abandonUpstream(exchange)
             self.fail(exchange, ErrorResponse(status: 504, description: "upstream did not answer within \(timeout) s"))
         }
@@ -314,7 +334,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         guard let exchange = self.exchange, let context = self.context else { return }
         switch part {
         case .head(let head):
-            exchange.responseTimeout?.cancel()
+            exchange.responseDeadline = nil
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
             if let key = exchange.serverKey { self.loop.serverSucceeded(key) }
@@ -342,7 +362,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             self.closing = true
             self.context?.close(promise: nil)
         } else {
-            exchange.responseTimeout?.cancel()
             self.fail(exchange, ErrorResponse(status: 502, description: "upstream closed the connection before answering"))
         }
     }
@@ -377,8 +396,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func startTunnel(_ exchange: Exchange, context: ChannelHandlerContext) {
         self.exchange = nil
         self.release(exchange)
-        self.headTimer?.cancel()
-        exchange.responseTimeout?.cancel()
+        self.headDeadline = nil
+        self.loop.unwatch(self)
         guard let upstream = exchange.upstream else {
             context.close(promise: nil)
             return
@@ -470,7 +489,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     }
 
     private func abandonUpstream(_ exchange: Exchange) {
-        exchange.responseTimeout?.cancel()
+        exchange.responseDeadline = nil
         if let handler = exchange.upstreamHandler { handler.delegate = nil }
         exchange.upstream?.close(promise: nil)
         exchange.upstream = nil
@@ -488,20 +507,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     /// Waits for the next request head: a new connection gets the header timeout (then 408), an idle
     /// keep-alive connection the idle timeout (then a silent close).
     private func armHeadTimer() {
-        guard let context = self.context else { return }
         let config = self.server.state.config
-        let fresh = self.servedRequests == 0
-        let seconds = fresh ? config.headerTimeout : config.idleTimeout
-        self.headTimer?.cancel()
-        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
-            guard self.exchange == nil, !self.closing else { return }
-            if fresh {
-                self.respondAndClose(ErrorResponse(status: 408, description: "no complete request head within \(seconds) s"), version: .http1_1)
-            } else {
-                self.closing = true
-                self.context?.close(promise: nil)
-            }
-        }
+        let seconds = self.servedRequests == 0 ? config.headerTimeout : config.idleTimeout
+        self.headDeadline = .now() + .milliseconds(Int64(seconds * 1000))
     }
 
     static func firewallRejection(status: Int, decision: FirewallDecision, requestID: String) -> ErrorResponse {

@@ -29,7 +29,8 @@ final class Exchange {
     var triedServer: Int?
     var responseStarted = false
     var upstreamKeepAlive = true
-    var responseTimeout: Scheduled<Void>?
+    /// When the backend must have started answering (set once the whole request is sent).
+    var responseDeadline: NIODeadline?
     /// Body parts were written upstream since the last flush (flushed once per client read batch).
     var upstreamNeedsFlush = false
     /// The request asks to switch protocols (Upgrade), so Upgrade is forwarded.

@@ -15,10 +15,43 @@ final class LoopContext {
     private var idle: [ServerKey: [Channel]] = [:]
     private var selectors: [ServerSelector]
     let eventLoop: EventLoop
+    /// Request ids for this loop's requests.
+    var requestIDs = RequestIDGenerator()
+    /// Connections with deadlines to watch, by identity.
+    private var watched: [ObjectIdentifier: DownstreamHandler] = [:]
+    private var sweeping = false
 
     init(eventLoop: EventLoop, config: ProxyConfig) {
         self.eventLoop = eventLoop
         self.selectors = config.upstreams.map { ServerSelector(count: $0.servers.count, backoff: $0.failureBackoff) }
+    }
+
+    /// Watches `handler`'s deadlines. One sweep every 250 ms checks every connection of the loop, instead of
+    /// scheduling (and cancelling) timers per request, which costs system calls on the hot path.
+    func watch(_ handler: DownstreamHandler) {
+        self.watched[ObjectIdentifier(handler)] = handler
+        if !self.sweeping {
+            self.sweeping = true
+            self.scheduleSweep()
+        }
+    }
+
+    /// Sweeps every 250 ms while any connection is watched.
+    private func scheduleSweep() {
+        self.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(250)) {
+            let now = NIODeadline.now()
+            for handler in Array(self.watched.values) { handler.checkDeadlines(now: now) }
+            if self.watched.isEmpty {
+                self.sweeping = false
+            } else {
+                self.scheduleSweep()
+            }
+        }
+    }
+
+    /// Stops watching `handler`.
+    func unwatch(_ handler: DownstreamHandler) {
+        self.watched[ObjectIdentifier(handler)] = nil
     }
 
     /// The next healthy server of `upstream`, avoiding `excluding`.

@@ -57,7 +57,11 @@ public final class ProxyServer: Service, Sendable {
                     guard let loop = self.loops[ObjectIdentifier(channel.eventLoop)]?.value else { throw ChannelError.ioOnClosedChannel }
                     let handlers = channel.pipeline.syncOperations
                     try handlers.addHandler(HTTPResponseEncoder(), name: PipelineNames.responseEncoder)
-                    try handlers.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), name: PipelineNames.requestDecoder)
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderListSize = config.maxHeaderBytes
+                    limits.maxHeaderFieldSize = config.maxHeaderBytes
+                    let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)
+                    try handlers.addHandler(ByteToMessageHandler(decoder), name: PipelineNames.requestDecoder)
                     try handlers.addHandler(DownstreamHandler(server: self, loop: loop), name: PipelineNames.downstream)
                 }
             }

@@ -122,3 +122,13 @@ import Testing
         #expect(RequestHeadValidator.validate(Self.head([("Host", "a")])) == nil)
     }
 }
+
+@Suite struct RequestIDGeneratorTests {
+    @Test func prefixAndCounter() {
+        var generator = RequestIDGenerator(prefix: 0x3f9c)
+        #expect(generator.next() == "0000000000003f9c-0001")
+        #expect(generator.next() == "0000000000003f9c-0002")
+        var other = RequestIDGenerator()
+        #expect(Set((0..<1000).map { _ in other.next() }).count == 1000)
+    }
+}

@@ -46,8 +46,13 @@ public struct FirewallEvaluation {
         self.run(phase: 0)
     }
 
+    /// Whether the body phase has rules to run, so the caller can skip collecting the body for it.
+    public var needsBody: Bool { !self.finished && !self.ruleSet.phases[1].isEmpty }
+
     /// Runs the request-body phase over `body` (the whole body, or the prefix the proxy buffered).
     public mutating func runBody(_ body: [UInt8]) -> FirewallDecision {
+        // Without body-phase rules the body is not parsed at all.
+        guard !self.ruleSet.phases[1].isEmpty else { return self.run(phase: 1) }
         self.request.body = body
         self.view.addBody(of: self.request)
         let added = self.view.count * self.ruleSet.chains.count - self.cache.count
