@@ -19,16 +19,19 @@ public struct FirewallEvaluation {
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
 
-    /// Starts evaluating `request`; its body is ignored until ``runBody(_:)``.
+    /// Starts evaluating `request`; its body is ignored until ``runBody(_:)``. Nothing is parsed until a phase
+    /// with rules runs.
     public init(ruleSet: RuleSet, request: FirewallRequest) {
         self.ruleSet = ruleSet
         self.request = request
-        self.view = RequestView(request)
-        self.cache = Array(repeating: nil, count: self.view.count * ruleSet.chains.count)
-        self.hitsDone = Array(repeating: false, count: self.cache.count)
-        self.hitSlot = Array(repeating: -1, count: self.cache.count)
-        self.hits = Array(repeating: 0, count: self.cache.count * ruleSet.prefilter.words)
-        for (index, exclusion) in ruleSet.exclusions.enumerated() where exclusion.applies(method: self.view.method, path: self.view.path) {
+        self.view = RequestView()
+        self.cache = []
+        self.hits = []
+        self.hitsDone = []
+        self.hitSlot = []
+        let method = request.method.uppercased()
+        let path = String(request.path)
+        for (index, exclusion) in ruleSet.exclusions.enumerated() where exclusion.applies(method: method, path: path) {
             for ruleIndex in ruleSet.excludedRules[index] {
                 if exclusion.targets.isEmpty {
                     self.adjustments[ruleIndex] = .some(nil)
@@ -41,9 +44,23 @@ public struct FirewallEvaluation {
         }
     }
 
+    /// Parses the request (and, for the body phase, its body) and sizes the caches to the values found.
+    private mutating func prepare(body: Bool) {
+        if !self.view.isParsed { self.view = RequestView(self.request) }
+        if body { self.view.addBody(of: self.request) }
+        let size = self.view.count * self.ruleSet.chains.count
+        guard size > self.cache.count else { return }
+        let added = size - self.cache.count
+        self.cache += Array(repeating: nil, count: added)
+        self.hitsDone += Array(repeating: false, count: added)
+        self.hitSlot += Array(repeating: -1, count: added)
+        self.hits += Array(repeating: 0, count: added * self.ruleSet.prefilter.words)
+    }
+
     /// Runs the request-headers phase.
     public mutating func runHeaders() -> FirewallDecision {
-        self.run(phase: 0)
+        if !self.ruleSet.phases[0].isEmpty { self.prepare(body: false) }
+        return self.run(phase: 0)
     }
 
     /// Whether the body phase has rules to run, so the caller can skip collecting the body for it.
@@ -52,14 +69,9 @@ public struct FirewallEvaluation {
     /// Runs the request-body phase over `body` (the whole body, or the prefix the proxy buffered).
     public mutating func runBody(_ body: [UInt8]) -> FirewallDecision {
         // Without body-phase rules the body is not parsed at all.
-        guard !self.ruleSet.phases[1].isEmpty else { return self.run(phase: 1) }
+        guard self.needsBody else { return self.run(phase: 1) }
         self.request.body = body
-        self.view.addBody(of: self.request)
-        let added = self.view.count * self.ruleSet.chains.count - self.cache.count
-        self.cache += Array(repeating: nil, count: added)
-        self.hitsDone += Array(repeating: false, count: added)
-        self.hitSlot += Array(repeating: -1, count: added)
-        self.hits += Array(repeating: 0, count: added * self.ruleSet.prefilter.words)
+        self.prepare(body: true)
         return self.run(phase: 1)
     }
 

@@ -16,13 +16,15 @@ struct RequestView {
 
     var count: Int { self.values.count }
 
-    let method: String
-    let path: String
+    /// Whether a request has been parsed into this view (the empty view stands in until one is needed).
+    private(set) var isParsed = false
+
+    /// An empty view.
+    init() {}
 
     init(_ request: FirewallRequest) {
-        self.method = request.method.uppercased()
+        self.isParsed = true
         let path = request.path
-        self.path = String(path)
         self.add(.method, "", Array(request.method.utf8))
         self.add(.uri, "", Array(request.uri.utf8))
         self.add(.path, "", Array(path.utf8))

@@ -23,21 +23,19 @@ public struct ForwardedHeaders: Sendable {
     ///   - tunnel: keep `Upgrade` and `Connection: upgrade` (the request asks to switch protocols).
     ///   - newRequestID: makes an id when none is kept.
     public func rewrite(_ headers: HTTPHeaders, resolution: ClientAddressResolver.Resolution, tunnel: Bool, newRequestID: () -> String) -> (HTTPHeaders, requestID: String) {
-        var named: Set<String> = ["connection", "keep-alive", "te", "trailer", "x-forwarded-for", "x-real-ip", "forwarded"]
-        if !tunnel { named.insert("upgrade") }
-        for value in headers[canonicalForm: "connection"] {
-            named.insert(value.lowercased())
+        // HTTPHeaders compares names without regard to case and without allocating.
+        var output = headers
+        for value in headers[canonicalForm: "connection"] where !(tunnel && value.lowercased() == "upgrade") {
+            output.remove(name: String(value))
         }
-        if tunnel { named.remove("upgrade") }
+        for name in Self.hopByHop { output.remove(name: name) }
+        if !tunnel { output.remove(name: "upgrade") }
         if !resolution.peerTrusted {
-            named.formUnion(["x-forwarded-proto", "x-forwarded-host", "x-request-id"])
+            for name in Self.trustedOnly { output.remove(name: name) }
         }
-        var output = HTTPHeaders()
-        output.reserveCapacity(headers.count + 6)
-        for (name, value) in headers {
-            let lowered = name.lowercased()
-            if named.contains(lowered) || lowered.hasPrefix("proxy-") { continue }
-            output.add(name: name, value: value)
+        if output.contains(where: { Self.isProxyField($0.name) }) {
+            let kept = output.filter { !Self.isProxyField($0.name) }
+            output = HTTPHeaders(kept.map { ($0.name, $0.value) })
         }
         let host = headers.first(name: "host")
         if !output.contains(name: "x-forwarded-proto") { output.add(name: "X-Forwarded-Proto", value: "http") }
@@ -59,5 +57,20 @@ public struct ForwardedHeaders: Sendable {
             output.add(name: "Forwarded", value: element)
         }
         return (output, requestID)
+    }
+
+    /// Removed always (besides what Connection names); the forwarding fields are set afresh.
+    static let hopByHop = ["connection", "keep-alive", "te", "trailer", "x-forwarded-for", "x-real-ip", "forwarded"]
+    /// Believed only from a trusted proxy.
+    static let trustedOnly = ["x-forwarded-proto", "x-forwarded-host", "x-request-id"]
+
+    /// `Proxy-*` fields (credentials for this hop), matched on the bytes without allocating.
+    static func isProxyField(_ name: String) -> Bool {
+        var prefix = "proxy-".utf8.makeIterator()
+        for byte in name.utf8 {
+            guard let expected = prefix.next() else { return true }
+            if byte | 0x20 != expected && byte != expected { return false }
+        }
+        return false
     }
 }

@@ -8,7 +8,7 @@ public struct RateLimitRequest: Sendable {
     public var host: String?
     /// The resolved client address (after trusted-proxy handling).
     public var clientAddress: String
-    /// Header fields as (lower-case name, value).
+    /// Header fields as (name, value), names as sent.
     public var headers: [(name: String, value: String)]
     /// Cookies by name.
     public var cookies: [String: String]
@@ -29,7 +29,7 @@ public struct RateLimitRequest: Sendable {
         self.path = path
         self.host = host
         self.clientAddress = clientAddress
-        self.headers = headers.map { ($0.name.lowercased(), $0.value) }
+        self.headers = headers
         self.cookies = cookies
         self.route = route
     }
@@ -37,6 +37,6 @@ public struct RateLimitRequest: Sendable {
     /// The first value of header `name`.
     public func header(_ name: String) -> String? {
         let lowered = name.lowercased()
-        return self.headers.first { $0.name == lowered }?.value
+        return self.headers.first { $0.name.utf8.count == lowered.utf8.count && $0.name.lowercased() == lowered }?.value
     }
 }
