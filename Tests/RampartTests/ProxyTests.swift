@@ -262,4 +262,22 @@ import TestSupport
             #expect(String(decoding: echoed, as: UTF8.self) == "HELLO THROUGH THE TUNNEL")
         }
     }
+
+    @Test func anIdempotentRequestIsRetriedOnAnotherServerAndTheDeadOneIsSkipped() async throws {
+        let deadPort = try freePort()
+        try await Self.withProxy(configure: { config in
+            guard let live = config.upstreams.first?.servers.first else { return }
+            config.upstreams.append(ProxyConfig.Upstream(name: "pair", servers: [ProxyConfig.Address(host: "127.0.0.1", port: deadPort), live]))
+            config.routes.insert(ProxyConfig.Route(name: "pair", pathPrefix: "/pair", upstream: "pair"), at: 0)
+        }) { proxy, seen in
+            let retried = try await proxy.request("GET /pair/a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(retried.status == 200, "the GET went to the dead server first, then to the live one")
+            let body = #"{"x":1}"#
+            for _ in 0..<3 {
+                let post = try await proxy.request("POST /pair/b HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+                #expect(post.status == 200, "the dead server is backing off, so it is not tried")
+            }
+            #expect(seen.withLock { $0 } == 4)
+        }
+    }
 }

@@ -18,7 +18,9 @@ public final class CompiledPattern: @unchecked Sendable {  // safe: immutable af
 
     /// Options for compiling.
     public struct Options: OptionSet, Sendable {
+        /// PCRE2's option bits.
         public let rawValue: UInt32
+        /// Options from PCRE2's option bits.
         public init(rawValue: UInt32) { self.rawValue = rawValue }
 
         /// Case-insensitive matching.
