@@ -229,8 +229,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
         let key = LoopContext.ServerKey(upstream: exchange.route.upstream, server: server)
         exchange.serverKey = key
-        if let channel = self.loop.takeIdle(key) {
-            return self.attach(channel, exchange)
+        if let connection = self.loop.takeIdle(key) {
+            return self.attach(connection.channel, handler: connection.handler, exchange)
         }
         let upstream = self.server.state.config.upstreams[key.upstream]
         let address = upstream.servers[key.server]
@@ -251,12 +251,16 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             .assumeIsolated()
             .whenComplete { result in
                 guard self.exchange === exchange else {
-                    if case .success(let channel) = result { loop.putIdle(channel, key: key, limit: upstream.poolSize) }
+                    if case .success(let channel) = result { channel.close(promise: nil) }
                     return
                 }
                 switch result {
                 case .success(let channel):
-                    self.attach(channel, exchange)
+                    guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                        channel.close(promise: nil)
+                        return self.fail(exchange, ErrorResponse(status: 502, description: "upstream connection unusable"))
+                    }
+                    self.attach(channel, handler: handler, exchange)
                 case .failure:
                     loop.serverFailed(key)
                     if exchange.triedServer == nil, exchange.isIdempotent, upstream.servers.count > 1 {
@@ -269,11 +273,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             }
     }
 
-    private func attach(_ channel: Channel, _ exchange: Exchange) {
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
-            channel.close(promise: nil)
-            return self.fail(exchange, ErrorResponse(status: 502, description: "upstream connection unusable"))
-        }
+    private func attach(_ channel: Channel, handler: UpstreamHandler, _ exchange: Exchange) {
         handler.delegate = self
         handler.onIdleClose = nil
         exchange.upstream = channel
@@ -431,7 +431,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                 handler.onIdleClose = { [weak channel] in
                     if let channel { loop.remove(channel, key: key) }
                 }
-                self.loop.putIdle(channel, key: key, limit: self.server.state.config.upstreams[key.upstream].poolSize)
+                self.loop.putIdle(LoopContext.PooledConnection(channel: channel, handler: handler), key: key, limit: self.server.state.config.upstreams[key.upstream].poolSize)
             } else {
                 channel.close(promise: nil)
             }

@@ -12,7 +12,13 @@ final class LoopContext {
         let server: Int
     }
 
-    private var idle: [ServerKey: [Channel]] = [:]
+    /// An idle connection and its last handler, kept together so leasing needs no pipeline lookup.
+    struct PooledConnection {
+        let channel: Channel
+        let handler: UpstreamHandler
+    }
+
+    private var idle: [ServerKey: [PooledConnection]] = [:]
     private var selectors: [ServerSelector]
     let eventLoop: EventLoop
     /// Request ids for this loop's requests.
@@ -61,7 +67,7 @@ final class LoopContext {
 
     func serverFailed(_ key: ServerKey) {
         self.selectors[key.upstream].failed(key.server, now: MonotonicClock.seconds())
-        for channel in self.idle.removeValue(forKey: key) ?? [] { channel.close(promise: nil) }
+        for connection in self.idle.removeValue(forKey: key) ?? [] { connection.channel.close(promise: nil) }
     }
 
     func serverSucceeded(_ key: ServerKey) {
@@ -74,27 +80,25 @@ final class LoopContext {
     }
 
     /// An idle connection to `key`, if one is still open.
-    func takeIdle(_ key: ServerKey) -> Channel? {
-        while let channel = self.idle[key]?.popLast() {
-            if channel.isActive { return channel }
+    func takeIdle(_ key: ServerKey) -> PooledConnection? {
+        while let connection = self.idle[key]?.popLast() {
+            if connection.channel.isActive { return connection }
         }
         return nil
     }
 
-    /// Returns `channel` to the pool, or closes it when the pool for `key` is full.
-    func putIdle(_ channel: Channel, key: ServerKey, limit: Int) {
-        var list = self.idle[key] ?? []
-        list.removeAll { !$0.isActive }
-        guard list.count < limit, channel.isActive else {
-            channel.close(promise: nil)
+    /// Returns a connection to the pool, or closes it when the pool for `key` is full. A pooled connection
+    /// that closes removes itself (``UpstreamHandler/onIdleClose``).
+    func putIdle(_ connection: PooledConnection, key: ServerKey, limit: Int) {
+        guard (self.idle[key]?.count ?? 0) < limit, connection.channel.isActive else {
+            connection.channel.close(promise: nil)
             return
         }
-        list.append(channel)
-        self.idle[key] = list
+        self.idle[key, default: []].append(connection)
     }
 
     /// Forgets `channel` (it closed while idle).
     func remove(_ channel: Channel, key: ServerKey) {
-        self.idle[key]?.removeAll { $0 === channel }
+        self.idle[key]?.removeAll { $0.channel === channel }
     }
 }
