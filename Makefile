@@ -1,7 +1,7 @@
 # The two set-up commands: `make demo` and `make test`. Both install what is missing first.
 SWIFT_RELEASE_FLAGS := -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: deps build test demo bench crs-report clean
+.PHONY: deps build test demo bench bench-proxy crs-report clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,16 @@ bench:
 	@Benchmarks/ratelimit.sh
 	swift build $(SWIFT_RELEASE_FLAGS) --product FirewallBench
 	.build/release/FirewallBench rules/firewall
+
+# Rampart against nginx, haproxy and nginx+ModSecurity (../shared/bench/reference.sh, about 10 minutes).
+bench-proxy:
+	@RAMPART_BENCH=1 scripts/install-deps.sh
+	swift build $(SWIFT_RELEASE_FLAGS) --product rampart
+	../shared/bench/reference.sh \
+	  --start "$(CURDIR)/.build/release/rampart serve --config Benchmarks/proxy/rampart-bench.yaml --threads 1 --log-level warning" \
+	  --also rampart=http://127.0.0.1:8090 \
+	  --start "$(CURDIR)/.build/release/rampart serve --config Benchmarks/proxy/rampart-bench-nofirewall.yaml --threads 1 --log-level warning" \
+	  --also rampart_nofirewall=http://127.0.0.1:8091
 
 # Regenerates docs/crs-report.md: the default rules against the CRS corpus in ../shared/crs and our benign corpus.
 crs-report: build
