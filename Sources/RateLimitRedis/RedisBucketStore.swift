@@ -39,7 +39,7 @@ public final class RedisBucketStore: Sendable {
           if not blocked then
             if has[i] then a = math.max(0, a - cost) end
             redis.call('HSET', KEYS[i], 't', string.format('%.17g', a), 'u', string.format('%.17g', now))
-            redis.call('PEXPIRE', KEYS[i], math.ceil((burst - a) / rate * 1000) + 1000)
+            redis.call('PEXPIRE', KEYS[i], math.max(60000, math.ceil((burst - a) / rate * 1000) + 1000))
           end
           result[#result + 1] = has[i] and 1 or 0
           result[#result + 1] = string.format('%.17g', a)

@@ -4,11 +4,14 @@ import Testing
 @Suite struct RequiredLiteralsTests {
     @Test(arguments: [
         (#"(?i)\bunion\b(?:\s|/\*.*?\*/)*\bselect\b"#, ["select"]),
-        (#"\b(?:eval|assert)\s*\("#, ["("]),
+        (#"\b(?:eval|assert)\s*\("#, ["eval", "assert"]),
+        (#"(?:^|/)\.{2,}/"#, [".."]),
+        (#"x\(y"#, ["x(y"]),
         (#"<\?(?:php|=)|\[/?php\]"#, ["<?", "php]"]),
         (#"abc|de"#, ["abc", "de"]),
         (#"a+bc"#, ["bc"]),
-        (#"(?:x|y)z{2,}"#, ["z"]),
+        (#"<[a-z]+"#, ["<"]),
+        (#"(?:x|y)z{2,}"#, ["zz"]),
         (#"\.\./|\.\.\\"#, ["../", "..\\"]),
         (#"\x41B"#, ["ab"]),
     ] as [(String, Set<String>)])

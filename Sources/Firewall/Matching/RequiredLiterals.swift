@@ -29,6 +29,8 @@ enum RequiredLiterals {
         var mandatory: Bool
         /// Repeated (`+`, `{2,}`): the item is required, but a literal run cannot continue through it.
         var repeated: Bool
+        /// The least number of repetitions (1 unless a `{n,...}` quantifier says more).
+        var minimum = 1
     }
 
     /// The best requirement of a sequence: its most selective literal run or mandatory group.
@@ -46,7 +48,7 @@ enum RequiredLiterals {
             }
             switch element.item {
             case .byte(let byte):
-                run.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                run.append(contentsOf: repeatElement(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte, count: element.minimum))
                 if element.repeated { endRun() }
             case .group(let branches):
                 endRun()
@@ -70,14 +72,22 @@ enum RequiredLiterals {
         return result.isEmpty ? nil : result
     }
 
-    /// How selective a set is: its weakest literal's length, with punctuation counting extra (rarer in text),
-    /// minus a little for large sets (more to scan for).
+    /// How selective a set is: its weakest literal's score. Letters and digits count 1; punctuation that is
+    /// everywhere in URLs, headers and prose (`/ . , ; : = - ( )` and space) counts 0.5, since a literal of one
+    /// of them filters almost nothing; rarer punctuation (`< $ { ` | '`...) counts 2.
     static func score(_ set: Set<String>) -> Double {
-        let weakest = set.map { literal -> Double in
-            let punctuation = literal.utf8.contains { !(($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A)) }
-            return Double(literal.utf8.count) + (punctuation ? 3 : 0)
-        }.min() ?? 0
-        return weakest - Double(set.count) / 100
+        let weakest = set.map { literal in literal.utf8.reduce(0.0) { $0 + self.weight($1) } }.min() ?? 0
+        return weakest - Double(set.count) / 1000
+    }
+
+    static func weight(_ byte: UInt8) -> Double {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"): 1
+        case UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "="),
+            UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: " "), UInt8(ascii: "_"):
+            0.5
+        default: 2
+        }
     }
 
     /// A recursive-descent reader of the PCRE syntax the rules use; it gives up (nil) on what it cannot read.
@@ -123,7 +133,11 @@ enum RequiredLiterals {
                     items.append(.other)
                     continue
                 }
-                items.append(element.item)
+                if case .byte = element.item {
+                    items += repeatElement(element.item, count: element.minimum)
+                } else {
+                    items.append(element.item)
+                }
                 if element.repeated { items.append(.other) }
             }
             return items
@@ -265,6 +279,7 @@ enum RequiredLiterals {
                 self.index = end + 1
                 result.mandatory = minimum > 0
                 result.repeated = true
+                result.minimum = max(1, min(minimum, 8))
             default:
                 return result
             }
