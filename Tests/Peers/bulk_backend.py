@@ -5,6 +5,8 @@ import socket
 import sys
 import threading
 
+from peer_lifetime import exit_with_parent
+
 CHUNK = b"\0" * 65536
 
 
@@ -46,6 +48,7 @@ def serve(connection):
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
 
 
+exit_with_parent()
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", int(sys.argv[1])))

@@ -3,6 +3,8 @@ import sys
 
 from flask import Flask, jsonify, request
 
+from peer_lifetime import exit_with_parent
+
 app = Flask(__name__)
 
 
@@ -12,4 +14,5 @@ def echo(rest):
 
 
 if __name__ == "__main__":
+    exit_with_parent()
     app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True)

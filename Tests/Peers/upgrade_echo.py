@@ -3,6 +3,8 @@ import socket
 import sys
 import threading
 
+from peer_lifetime import exit_with_parent
+
 
 def serve(connection):
     with connection:
@@ -29,6 +31,7 @@ def serve(connection):
             connection.sendall(data.upper())
 
 
+exit_with_parent()
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", int(sys.argv[1])))
