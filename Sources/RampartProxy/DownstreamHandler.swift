@@ -431,7 +431,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                 handler.onIdleClose = { [weak channel] in
                     if let channel { loop.remove(channel, key: key) }
                 }
-                self.loop.putIdle(LoopContext.PooledConnection(channel: channel, handler: handler), key: key, limit: self.server.state.config.upstreams[key.upstream].poolSize)
+                self.loop.putIdle(LoopContext.PooledConnection(channel: channel, handler: handler, since: .now()), key: key, limit: self.server.state.config.upstreams[key.upstream].poolSize)
             } else {
                 channel.close(promise: nil)
             }

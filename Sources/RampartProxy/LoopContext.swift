@@ -16,6 +16,8 @@ final class LoopContext {
     struct PooledConnection {
         let channel: Channel
         let handler: UpstreamHandler
+        /// When it went idle.
+        var since = NIODeadline.now()
     }
 
     private var idle: [ServerKey: [PooledConnection]] = [:]
@@ -27,33 +29,58 @@ final class LoopContext {
     private var watched: [ObjectIdentifier: DownstreamHandler] = [:]
     private var sweeping = false
 
+    /// Each upstream's idle timeout for pooled connections.
+    private let idleTimeouts: [TimeAmount]
+
     init(eventLoop: EventLoop, config: ProxyConfig) {
         self.eventLoop = eventLoop
         self.selectors = config.upstreams.map { ServerSelector(count: $0.servers.count, backoff: $0.failureBackoff) }
+        self.idleTimeouts = config.upstreams.map { .milliseconds(Int64($0.idleTimeout * 1000)) }
     }
 
     /// Watches `handler`'s deadlines. One sweep every 250 ms checks every connection of the loop, instead of
     /// scheduling (and cancelling) timers per request, which costs system calls on the hot path.
     func watch(_ handler: DownstreamHandler) {
         self.watched[ObjectIdentifier(handler)] = handler
-        if !self.sweeping {
-            self.sweeping = true
-            self.scheduleSweep()
-        }
+        self.startSweeping()
     }
 
-    /// Sweeps every 250 ms while any connection is watched.
+    private func startSweeping() {
+        guard !self.sweeping else { return }
+        self.sweeping = true
+        self.scheduleSweep()
+    }
+
+    /// Sweeps every 250 ms while any client connection is watched or any upstream connection is idle: client
+    /// deadlines, and pooled connections idle longer than their upstream's idle timeout.
     private func scheduleSweep() {
         self.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(250)) {
             let now = NIODeadline.now()
             for handler in Array(self.watched.values) { handler.checkDeadlines(now: now) }
-            if self.watched.isEmpty {
+            self.closeIdle(now: now)
+            if self.watched.isEmpty && self.idle.values.allSatisfy(\.isEmpty) {
                 self.sweeping = false
             } else {
                 self.scheduleSweep()
             }
         }
     }
+
+    private func closeIdle(now: NIODeadline) {
+        for (key, connections) in self.idle where !connections.isEmpty {
+            let limit = self.idleTimeouts[key.upstream]
+            let (expired, kept) = (connections.filter { $0.since + limit <= now }, connections.filter { $0.since + limit > now })
+            guard !expired.isEmpty else { continue }
+            self.idle[key] = kept
+            for connection in expired {
+                connection.handler.onIdleClose = nil
+                connection.channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Idle pooled connections on this loop.
+    var idleCount: Int { self.idle.values.reduce(0) { $0 + $1.count } }
 
     /// Stops watching `handler`.
     func unwatch(_ handler: DownstreamHandler) {
@@ -87,7 +114,7 @@ final class LoopContext {
         return nil
     }
 
-    /// Returns a connection to the pool, or closes it when the pool for `key` is full. A pooled connection
+    /// Returns a connection to the pool (idle from now), or closes it when the pool for `key` is full. A pooled connection
     /// that closes removes itself (``UpstreamHandler/onIdleClose``).
     func putIdle(_ connection: PooledConnection, key: ServerKey, limit: Int) {
         guard (self.idle[key]?.count ?? 0) < limit, connection.channel.isActive else {
@@ -95,6 +122,7 @@ final class LoopContext {
             return
         }
         self.idle[key, default: []].append(connection)
+        self.startSweeping()
     }
 
     /// Forgets `channel` (it closed while idle).

@@ -80,6 +80,15 @@ public final class ProxyServer: Service, Sendable {
         return open <= self.state.config.maxConnections
     }
 
+    /// Idle pooled upstream connections, over all event loops.
+    public func idleUpstreamConnections() async throws -> Int {
+        var total = 0
+        for bound in self.loops.values {
+            total += try await bound.eventLoop.submit { bound.value.idleCount }.get()
+        }
+        return total
+    }
+
     /// Client connections open now.
     public var openConnections: Int { self.connections.load(ordering: .relaxed) }
 

@@ -280,4 +280,17 @@ import TestSupport
             #expect(seen.withLock { $0 } == 4)
         }
     }
+
+    @Test func pooledConnectionsAreReusedAndClosedWhenIdleTooLong() async throws {
+        try await Self.withProxy(configure: { config in
+            config.upstreams[0].idleTimeout = 0.5
+        }) { proxy, _ in
+            for _ in 0..<3 {
+                #expect(try await proxy.request("GET /app HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
+            }
+            #expect(try await proxy.server.idleUpstreamConnections() == 1, "three requests in a row share one upstream connection")
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await proxy.server.idleUpstreamConnections() == 0)
+        }
+    }
 }
