@@ -28,6 +28,7 @@ enum EchoBackend {
             ]))
         }
         app.route("/empty") { _, _ in HTTPResponse.Status.noContent }
+        app.route("/not-modified") { _, _ in HTTPResponse.Status.notModified }
         app.route("/big/<int:size>") { request, context in
             let size = try context.parameters.require("size", as: Int.self)
             return Reply(String(repeating: "x", count: size), status: .ok)

@@ -293,4 +293,35 @@ import TestSupport
             #expect(try await proxy.server.idleUpstreamConnections() == 0)
         }
     }
+
+    @Test func aNotModifiedResponseHasNoBodyAndTheConnectionGoesOn() async throws {
+        try await Self.withProxy { proxy, _ in
+            let port = proxy.port
+            let (first, second) = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                connection.send("GET /not-modified HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"x\"\r\n\r\nGET /app/next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                return (try connection.readResponse(), try connection.readResponse())
+            }
+            #expect(first.status == 304)
+            #expect(first.body.isEmpty)
+            #expect(try Self.json(second)["path"] == "/app/next")
+        }
+    }
+
+    @Test func connectionsBeyondTheLimitAreRefused() async throws {
+        try await Self.withProxy(configure: { config in config.maxConnections = 1 }) { proxy, _ in
+            let port = proxy.port
+            let (refused, served) = try await offloaded {
+                let first = try RawHTTPConnection(port: port)
+                first.send("GET /app/a HTTP/1.1\r\nHost: a\r\n\r\n")
+                _ = try first.readResponse()
+                let second = try RawHTTPConnection(port: port, timeout: 3)
+                let refused = second.isClosedByPeer()
+                first.send("GET /app/b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                return (refused, try first.readResponse())
+            }
+            #expect(refused, "a second connection is closed while the first is open")
+            #expect(served.status == 200, "the first connection is still served")
+        }
+    }
 }
