@@ -196,7 +196,9 @@ import TestSupport
         try await flask.ready()
         let flaskPort = flask.port
         try await Self.withProxy(configure: { config in
-            config.upstreams.append(ProxyConfig.Upstream(name: "flask", servers: [ProxyConfig.Address(host: "127.0.0.1", port: flaskPort)]))
+            var flask = ProxyConfig.Upstream(name: "flask", servers: [ProxyConfig.Address(host: "127.0.0.1", port: flaskPort)])
+            flask.failureBackoff = 120  // the 503 check below must fall inside the back-off however slow the run
+            config.upstreams.append(flask)
             config.routes.insert(ProxyConfig.Route(name: "flask", pathPrefix: "/flask", upstream: "flask"), at: 0)
         }) { proxy, _ in
             let alive = try await proxy.request("GET /flask/hello HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n")
@@ -267,7 +269,9 @@ import TestSupport
         let deadPort = try freePort()
         try await Self.withProxy(configure: { config in
             guard let live = config.upstreams.first?.servers.first else { return }
-            config.upstreams.append(ProxyConfig.Upstream(name: "pair", servers: [ProxyConfig.Address(host: "127.0.0.1", port: deadPort), live]))
+            var pair = ProxyConfig.Upstream(name: "pair", servers: [ProxyConfig.Address(host: "127.0.0.1", port: deadPort), live])
+            pair.failureBackoff = 120  // long enough that a slow, busy test run cannot outlast it
+            config.upstreams.append(pair)
             config.routes.insert(ProxyConfig.Route(name: "pair", pathPrefix: "/pair", upstream: "pair"), at: 0)
         }) { proxy, seen in
             let retried = try await proxy.request("GET /pair/a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
@@ -289,7 +293,7 @@ import TestSupport
                 #expect(try await proxy.request("GET /app HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
             }
             #expect(try await proxy.server.idleUpstreamConnections() == 1, "three requests in a row share one upstream connection")
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Task.sleep(for: .seconds(2))
             #expect(try await proxy.server.idleUpstreamConnections() == 0)
         }
     }
