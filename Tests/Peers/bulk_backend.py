@@ -1,11 +1,9 @@
 """A backend for streaming tests: GET /download/N sends N bytes; POST /upload counts what it receives.
 Usage: bulk_backend.py PORT"""
 import json
-import socket
 import sys
-import threading
 
-from peer_lifetime import exit_with_parent
+from peer_lifetime import serve_connections
 
 CHUNK = b"\0" * 65536
 
@@ -48,11 +46,4 @@ def serve(connection):
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
 
 
-exit_with_parent()
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", int(sys.argv[1])))
-listener.listen(16)
-while True:
-    client, _ = listener.accept()
-    threading.Thread(target=serve, args=(client,), daemon=True).start()
+serve_connections(int(sys.argv[1]), serve)

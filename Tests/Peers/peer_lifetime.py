@@ -1,6 +1,7 @@
-"""Peers started by the Swift tests exit when the test process goes away, even if it crashed before it could
-kill them (a SIGKILLed test binary runs no cleanup)."""
+"""Shared by the Python peers of the Swift tests: a threaded TCP listener, and exiting when the test process
+goes away even if it crashed before it could kill them (a SIGKILLed test binary runs no cleanup)."""
 import os
+import socket
 import threading
 import time
 
@@ -14,3 +15,15 @@ def exit_with_parent():
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def serve_connections(port, serve):
+    """Accepts connections on 127.0.0.1:port forever, each handled by serve(connection) on its own thread."""
+    exit_with_parent()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(16)
+    while True:
+        client, _ = listener.accept()
+        threading.Thread(target=serve, args=(client,), daemon=True).start()

@@ -1,9 +1,7 @@
 """A backend that accepts any protocol upgrade, then echoes bytes upper-cased. Usage: upgrade_echo.py PORT"""
-import socket
 import sys
-import threading
 
-from peer_lifetime import exit_with_parent
+from peer_lifetime import serve_connections
 
 
 def serve(connection):
@@ -31,11 +29,4 @@ def serve(connection):
             connection.sendall(data.upper())
 
 
-exit_with_parent()
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", int(sys.argv[1])))
-listener.listen(16)
-while True:
-    client, _ = listener.accept()
-    threading.Thread(target=serve, args=(client,), daemon=True).start()
+serve_connections(int(sys.argv[1]), serve)

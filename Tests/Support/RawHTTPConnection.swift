@@ -98,24 +98,7 @@ public final class RawHTTPConnection {
 
     /// Reads one response; `bodyless` for answers to HEAD (and 1xx/204/304, which have none anyway).
     public func readResponse(bodyless: Bool = false) throws -> Response {
-        let separator = Array("\r\n\r\n".utf8)
-        var end: Int?
-        while end == nil {
-            if self.buffer.count >= 4 {
-                end = (0...(self.buffer.count - 4)).first { self.buffer[$0..<$0 + 4].elementsEqual(separator) }
-            }
-            if end == nil { try self.fill() }
-        }
-        guard let headEnd = end else { throw Failure.malformed("no head") }
-        let head = String(decoding: self.buffer[0..<headEnd], as: UTF8.self)
-        self.buffer.removeFirst(headEnd + 4)
-        let lines = head.components(separatedBy: "\r\n")
-        let statusParts = lines[0].split(separator: " ")
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Failure.malformed(lines[0]) }
-        let headers = lines.dropFirst().compactMap { line -> (name: String, value: String)? in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
+        let (status, headers) = try self.readHead()
         let response = { (body: [UInt8]) in Response(status: status, headers: headers, body: body) }
         if bodyless || status == 204 || status == 304 || (100..<200).contains(status) { return response([]) }
         if let length = headers.first(where: { $0.name.lowercased() == "content-length" }).flatMap({ Int($0.value) }) {
@@ -145,8 +128,8 @@ public final class RawHTTPConnection {
         return response(body)
     }
 
-    /// Reads a response head and then counts (without keeping) a Content-Length body; returns status and count.
-    public func readCountingBody() throws -> (status: Int, bytes: Int) {
+    /// Reads a response's status line and header fields.
+    private func readHead() throws -> (status: Int, headers: [(name: String, value: String)]) {
         let separator = Array("\r\n\r\n".utf8)
         var end: Int?
         while end == nil {
@@ -158,10 +141,20 @@ public final class RawHTTPConnection {
         guard let headEnd = end else { throw Failure.malformed("no head") }
         let head = String(decoding: self.buffer[0..<headEnd], as: UTF8.self)
         self.buffer.removeFirst(headEnd + 4)
-        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-        let length = head.components(separatedBy: "\r\n").compactMap { line -> Int? in
-            line.lowercased().hasPrefix("content-length:") ? Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) : nil
-        }.first ?? 0
+        let lines = head.components(separatedBy: "\r\n")
+        let statusParts = lines[0].split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Failure.malformed(lines[0]) }
+        let headers = lines.dropFirst().compactMap { line -> (name: String, value: String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return (status, headers)
+    }
+
+    /// Reads a response head and then counts (without keeping) a Content-Length body; returns status and count.
+    public func readCountingBody() throws -> (status: Int, bytes: Int) {
+        let (status, headers) = try self.readHead()
+        let length = headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) } ?? 0
         var counted = self.buffer.count
         self.buffer = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
