@@ -166,7 +166,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "FirewallCorpora", "RuleFile", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "FirewallCorpora", "RuleFile", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "NetworkAddress", "RateLimitRedis", "TestSupport"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "NetworkAddress", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(

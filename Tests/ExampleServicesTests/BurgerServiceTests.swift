@@ -43,7 +43,7 @@ struct BurgerServiceTests {
 
         let email = try await client.get("/orders/1/email")
         #expect(email.headers[.contentType] == "message/rfc822")
-        let (status, output) = try runPeer("parse_email.py", [], stdin: email.text)
+        let (status, output) = try await runPeer("parse_email.py", [], stdin: email.text)
         #expect(status == 0)
         let parsed = try JSONValue(parsing: Array(output.utf8))
         #expect(parsed["defects"] == [])
@@ -60,7 +60,7 @@ struct BurgerServiceTests {
         let client = try self.makeApp().testClient()
         _ = try await client.send(.post, "/cart", json: ["name": "Root Beer"])
         let cookie = try #require(client.cookies["session"])
-        let (status, output) = try runPeer("flask_session.py", ["get", "test-secret", cookie])
+        let (status, output) = try await runPeer("flask_session.py", ["get", "test-secret", cookie])
         #expect(status == 0)
         #expect(output == #"{"dict": {"cart": {"list": [{"str": "Root Beer"}]}}}"#)
     }

@@ -54,7 +54,7 @@ struct ProxyHarness: Sendable {
         var config = ProxyConfig()
         config.listen = ProxyConfig.Address(host: "127.0.0.1", port: 0)
         var backend = ProxyConfig.Upstream(name: "backend", servers: [ProxyConfig.Address(host: "127.0.0.1", port: backendPort)])
-        backend.responseTimeout = 10
+        backend.responseTimeout = 30
         config.upstreams = [backend, ProxyConfig.Upstream(name: "dead", servers: [ProxyConfig.Address(host: "127.0.0.1", port: try freePort())])]
         config.routes = [
             ProxyConfig.Route(name: "dead", pathPrefix: "/dead", upstream: "dead"),

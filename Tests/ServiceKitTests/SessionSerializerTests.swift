@@ -67,17 +67,17 @@ struct SessionSerializerTests {
         #expect(SessionSerializer(secretKey: "old").decode(rotated.encode(["a": 1], at: self.now), maxAge: nil, at: self.now) == nil)
     }
 
-    @Test func readsTheCookieRealFlaskSets() throws {
-        let (status, cookie) = try runPeer("flask_session.py", ["set", "s3cret"])
+    @Test func readsTheCookieRealFlaskSets() async throws {
+        let (status, cookie) = try await runPeer("flask_session.py", ["set", "s3cret"])
         try #require(status == 0, "the Flask peer failed; is Flask installed (pip install flask)?")
         #expect(self.serializer.decode(cookie, maxAge: 3600) == Self.sample)
     }
 
-    @Test func realFlaskReadsTheCookieServiceKitSets() throws {
+    @Test func realFlaskReadsTheCookieServiceKitSets() async throws {
         let cookie = self.serializer.encode(Self.sample)
-        let (status, output) = try runPeer("flask_session.py", ["check", "s3cret", cookie])
+        let (status, output) = try await runPeer("flask_session.py", ["check", "s3cret", cookie])
         #expect(status == 0, "\(output)")
-        let (_, wrongKey) = try runPeer("flask_session.py", ["get", "another-secret", cookie])
+        let (_, wrongKey) = try await runPeer("flask_session.py", ["get", "another-secret", cookie])
         #expect(wrongKey == #"{"dict": {}}"#)
     }
 

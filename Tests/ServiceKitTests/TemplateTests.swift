@@ -65,9 +65,9 @@ struct TemplateTests {
         #expect(text.contains("- Cheeseburger (4.5 Euros)\n- Fries (2.0 Euros)\n- Root Beer (3.0 Euros)\n"))
     }
 
-    @Test func renderedEmailIsAValidRFC822MessageToARealMailParser() throws {
+    @Test func renderedEmailIsAValidRFC822MessageToARealMailParser() async throws {
         let text = try TemplateRenderer(directory: Self.folder).render("email_template.j2", Self.order)
-        let (status, output) = try runPeer("parse_email.py", [], stdin: text)
+        let (status, output) = try await runPeer("parse_email.py", [], stdin: text)
         #expect(status == 0, "\(output)")
         let parsed = try JSONValue(parsing: Array(output.utf8))
         #expect(parsed["defects"] == [])

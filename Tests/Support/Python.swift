@@ -7,8 +7,8 @@ public func peerScript(_ script: String) -> String {
 }
 
 /// Runs a Python peer script from `Tests/Peers` and returns its exit status and standard output.
-public func runPeer(_ script: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
-    let result = try runProgram("/usr/bin/env", ["python3", peerScript(script)] + arguments, stdin: stdin)
+public func runPeer(_ script: String, _ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, output: String) {
+    let result = try await runProgram("/usr/bin/env", ["python3", peerScript(script)] + arguments, stdin: stdin)
     return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
@@ -17,9 +17,14 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComp
 
 /// Runs `executable` to completion and returns its exit status, standard output and standard error.
 ///
-/// Output is read to the end before waiting, so the child never blocks on a full pipe; it suits the short
-/// outputs of test peers and command-line tools.
-public func runProgram(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String, errors: String) {
+/// The waiting happens on a Dispatch thread (``offloaded(_:)``): a test blocked here must not hold one of the
+/// few Swift concurrency threads that in-process servers of other tests need. Output is read to the end before
+/// waiting, so the child never blocks on a full pipe; it suits the short outputs of peers and tools.
+public func runProgram(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, output: String, errors: String) {
+    try await offloaded { try runProgramBlocking(executable, arguments, stdin: stdin) }
+}
+
+private func runProgramBlocking(_ executable: String, _ arguments: [String], stdin: String?) throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// A plain blocking TCP connection to 127.0.0.1 for tests that must control every byte: malformed requests,
-/// smuggling attempts, pipelining, keep-alive. Reads time out after `timeout` seconds.
+/// smuggling attempts, pipelining, keep-alive. Reads time out after `timeout` seconds (generous: the whole
+/// suite shares two cores).
 public final class RawHTTPConnection {
     /// A response as read off the wire.
     public struct Response: Sendable {
@@ -39,7 +40,7 @@ public final class RawHTTPConnection {
     private var buffer: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port`.
-    public init(port: Int, timeout: Int = 10) throws {
+    public init(port: Int, timeout: Int = 30) throws {
         self.socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
