@@ -177,7 +177,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             forwardedHead.headers.remove(name: "expect")
             context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        let exchange = Exchange(head: head, route: route, clientAddress: resolution.client, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
+        let exchange = Exchange(state: state, head: head, route: route, clientAddress: resolution.client, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
         exchange.rateDecision = rateDecision
         exchange.isTunnel = tunnel
         self.exchange = exchange
@@ -194,9 +194,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
         exchange.pendingBody.append(buffer)
         exchange.inspectedBytes += buffer.readableBytes
-        let limit = self.server.state.config.maxInspectedBody
+        let limit = exchange.state.config.maxInspectedBody
         guard exchange.inspectedBytes > limit else { return }
-        switch self.server.state.config.oversizedBody {
+        switch exchange.state.config.oversizedBody {
         case .reject:
             self.exchange = nil
             self.release(exchange)
@@ -232,7 +232,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if let connection = self.loop.takeIdle(key) {
             return self.attach(connection.channel, handler: connection.handler, exchange)
         }
-        let upstream = self.server.state.config.upstreams[key.upstream]
+        let upstream = exchange.state.config.upstreams[key.upstream]
         let address = upstream.servers[key.server]
         let loop = self.loop
         ClientBootstrap(group: self.loop.eventLoop)
@@ -293,7 +293,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     /// Once the whole request is sent, the backend has the response timeout to start answering (504 beyond).
     private func armResponseTimeout(_ exchange: Exchange) {
-        let timeout = self.server.state.config.upstreams[exchange.route.upstream].responseTimeout
+        let timeout = exchange.state.config.upstreams[exchange.route.upstream].responseTimeout
         exchange.responseDeadline = .now() + .milliseconds(Int64(timeout * 1000))
     }
 
@@ -311,7 +311,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             }
         }
         if let exchange = self.exchange, !exchange.responseStarted, let deadline = exchange.responseDeadline, deadline <= now {
-            let timeout = self.server.state.config.upstreams[exchange.route.upstream].responseTimeout
+            let timeout = exchange.state.config.upstreams[exchange.route.upstream].responseTimeout
             self.abandonUpstream(exchange)
             self.fail(exchange, ErrorResponse(status: 504, description: "upstream did not answer within \(timeout) s"))
         }
@@ -383,7 +383,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         for (name, value) in upstream.headers where !dropped.contains(name.lowercased()) {
             head.headers.add(name: name, value: value)
         }
-        if self.server.state.config.rateLimitHeadersOnSuccess, let decision = exchange.rateDecision {
+        if exchange.state.config.rateLimitHeadersOnSuccess, let decision = exchange.rateDecision {
             for field in RateLimitHeaders.fields(for: decision) { head.headers.add(name: field.name, value: field.value) }
         }
         if !exchange.keepAlive && !exchange.switchingProtocols { head.headers.add(name: "Connection", value: "close") }
@@ -431,7 +431,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                 handler.onIdleClose = { [weak channel] in
                     if let channel { loop.remove(channel, key: key) }
                 }
-                self.loop.putIdle(LoopContext.PooledConnection(channel: channel, handler: handler, since: .now()), key: key, limit: self.server.state.config.upstreams[key.upstream].poolSize)
+                self.loop.putIdle(LoopContext.PooledConnection(channel: channel, handler: handler, since: .now()), key: key, limit: exchange.state.config.upstreams[key.upstream].poolSize)
             } else {
                 channel.close(promise: nil)
             }
@@ -497,7 +497,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     private func release(_ exchange: Exchange) {
         if let decision = exchange.rateDecision {
-            self.server.state.rateLimiter.release(decision)
+            exchange.state.rateLimiter.release(decision)
             exchange.rateDecision = nil
         }
     }

@@ -6,6 +6,9 @@ import RateLimit
 
 /// One request on its way through the proxy: what was decided about it and where it stands.
 final class Exchange {
+    /// The config, rules and limits the request started with; it finishes with them even if a reload swaps
+    /// in new ones meanwhile.
+    let state: ProxyState
     let head: HTTPRequestHead
     let keepAlive: Bool
     let route: RouteTable.Entry
@@ -38,7 +41,8 @@ final class Exchange {
     /// The backend answered 101: after this response the connections are glued.
     var switchingProtocols = false
 
-    init(head: HTTPRequestHead, route: RouteTable.Entry, clientAddress: String, forwardedHead: HTTPRequestHead, requestID: String, firewall: FirewallEvaluation) {
+    init(state: ProxyState, head: HTTPRequestHead, route: RouteTable.Entry, clientAddress: String, forwardedHead: HTTPRequestHead, requestID: String, firewall: FirewallEvaluation) {
+        self.state = state
         self.head = head
         self.keepAlive = head.isKeepAlive
         self.route = route
