@@ -177,7 +177,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             forwardedHead.headers.remove(name: "expect")
             context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        let exchange = Exchange(state: state, head: head, route: route, clientAddress: resolution.client, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
+        let exchange = Exchange(state: state, head: head, route: route, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
         exchange.rateDecision = rateDecision
         exchange.isTunnel = tunnel
         self.exchange = exchange

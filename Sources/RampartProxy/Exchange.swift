@@ -12,7 +12,6 @@ final class Exchange {
     let head: HTTPRequestHead
     let keepAlive: Bool
     let route: RouteTable.Entry
-    let clientAddress: String
     var forwardedHead: HTTPRequestHead
     var requestID: String
     var firewall: FirewallEvaluation
@@ -41,12 +40,11 @@ final class Exchange {
     /// The backend answered 101: after this response the connections are glued.
     var switchingProtocols = false
 
-    init(state: ProxyState, head: HTTPRequestHead, route: RouteTable.Entry, clientAddress: String, forwardedHead: HTTPRequestHead, requestID: String, firewall: FirewallEvaluation) {
+    init(state: ProxyState, head: HTTPRequestHead, route: RouteTable.Entry, forwardedHead: HTTPRequestHead, requestID: String, firewall: FirewallEvaluation) {
         self.state = state
         self.head = head
         self.keepAlive = head.isKeepAlive
         self.route = route
-        self.clientAddress = clientAddress
         self.forwardedHead = forwardedHead
         self.requestID = requestID
         self.firewall = firewall

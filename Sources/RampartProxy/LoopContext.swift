@@ -101,11 +101,6 @@ final class LoopContext {
         self.selectors[key.upstream].succeeded(key.server)
     }
 
-    /// Whether `server` of `upstream` is not backing off.
-    func isHealthy(upstream: Int, server: Int) -> Bool {
-        self.selectors[upstream].isHealthy(server, now: MonotonicClock.seconds())
-    }
-
     /// An idle connection to `key`, if one is still open.
     func takeIdle(_ key: ServerKey) -> PooledConnection? {
         while let connection = self.idle[key]?.popLast() {

@@ -89,9 +89,6 @@ public final class ProxyServer: Service, Sendable {
         return total
     }
 
-    /// Client connections open now.
-    public var openConnections: Int { self.connections.load(ordering: .relaxed) }
-
     /// Stops listening, closes connections and the event loops.
     public func shutdown() async throws {
         let channel = self.channel.withLockedValue { $0 }

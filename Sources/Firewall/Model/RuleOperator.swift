@@ -34,7 +34,7 @@ public enum RuleOperator: Sendable {
         case .phrases(let matcher): return matcher.matches(value)
         case .equals(let expected): return value == expected
         case .oneOf(let set): return set.contains(value)
-        case .contains(let needle): return Self.find(needle, in: value)
+        case .contains(let needle): return needle.isEmpty || ByteSearch.firstIndex(of: needle, in: value) != nil
         case .beginsWith(let prefix): return value.starts(with: prefix)
         case .endsWith(let suffix): return value.count >= suffix.count && value.suffix(suffix.count).elementsEqual(suffix)
         case .cidr(let blocks):
@@ -44,17 +44,6 @@ public enum RuleOperator: Sendable {
             guard let parsed = Int(String(decoding: value, as: UTF8.self)) else { return false }
             return comparison.holds(parsed, number)
         }
-    }
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count, let first = needle.first else { return false }
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
     }
 }
 

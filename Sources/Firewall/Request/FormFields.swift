@@ -29,7 +29,7 @@ enum FormFields {
     static func boundary(in contentType: String) -> [UInt8]? {
         let original = Array(contentType.utf8)
         let lowered = original.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-        guard let found = Self.find(Array("boundary=".utf8), in: lowered, from: 0) else { return nil }
+        guard let found = ByteSearch.firstIndex(of: Array("boundary=".utf8), in: lowered) else { return nil }
         var value = original[(found + "boundary=".utf8.count)...].prefix { $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: " ") }
         if value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\""), value.count >= 2 { value = value.dropFirst().dropLast() }
         return value.isEmpty ? nil : Array(value)
@@ -42,7 +42,7 @@ enum FormFields {
         var files: [(String, [UInt8])] = []
         var starts: [Int] = []
         var index = 0
-        while let found = Self.find(delimiter, in: body, from: index) {
+        while let found = ByteSearch.firstIndex(of: delimiter, in: body, from: index) {
             starts.append(found)
             index = found + delimiter.count
         }
@@ -52,7 +52,7 @@ enum FormFields {
             if part.last == UInt8(ascii: "\n") { part = part.dropLast() }
             if part.last == UInt8(ascii: "\r") { part = part.dropLast() }
             let content = Array(part)
-            guard let split = Self.find(Array("\r\n\r\n".utf8), in: content, from: 0) ?? Self.find(Array("\n\n".utf8), in: content, from: 0) else { continue }
+            guard let split = ByteSearch.firstIndex(of: Array("\r\n\r\n".utf8), in: content) ?? ByteSearch.firstIndex(of: Array("\n\n".utf8), in: content) else { continue }
             let head = String(decoding: content[..<split], as: UTF8.self)
             let value = Array(content[(split + (content[split] == UInt8(ascii: "\r") ? 4 : 2))...])
             guard let disposition = head.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first(where: { $0.lowercased().hasPrefix("content-disposition:") }) else { continue }
@@ -74,16 +74,6 @@ enum FormFields {
             var value = trimmed[trimmed.index(after: equals)...]
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
             return String(value)
-        }
-        return nil
-    }
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count else { return nil }
-        var index = start
-        while index <= haystack.count - needle.count {
-            if haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) { return index }
-            index += 1
         }
         return nil
     }
