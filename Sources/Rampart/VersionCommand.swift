@@ -1,11 +1,12 @@
 import ArgumentParser
+import RampartProxy
 
 /// `rampart version`.
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
 
     /// The release; bumped with each tagged release.
-    static let version = "0.1.0"
+    static let version = ProxyServer.version
 
     func run() {
         print("rampart \(Self.version)")

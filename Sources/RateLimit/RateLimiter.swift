@@ -44,6 +44,13 @@ public final class RateLimiter: Sendable {
         self.inFlight = inFlight
     }
 
+    /// A limiter over `policies` that shares this one's stores, for a reload: the buckets of policies that did
+    /// not change (same name, rate, burst and cost) keep their tokens, and slots held by requests in flight
+    /// are released into the same counters.
+    public func reloaded(policies: [RateLimitPolicy]) -> RateLimiter {
+        RateLimiter(policies: policies, buckets: self.buckets, inFlight: self.inFlight)
+    }
+
     /// What one request asks of the stores: its bucket operations and concurrency slots, by policy.
     public struct Plan: Sendable {
         /// The token-bucket operations, for ``LocalBucketStore/decide(_:)`` or a shared store.

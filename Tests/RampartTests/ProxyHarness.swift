@@ -8,6 +8,7 @@ import NetworkAddress
 import RateLimit
 import ServiceKit
 import ServiceKitTesting
+import ServiceLifecycle
 import TestSupport
 
 /// A backend on ServiceKit that reports what it received, and counts requests.
@@ -50,7 +51,13 @@ struct ProxyHarness: Sendable {
             burst: 3
         """
 
-    static func start(backendPort: Int, trusted: [String] = [], configure: (inout ProxyConfig) -> Void = { _ in }) async throws -> ProxyHarness {
+    /// - Parameters:
+    ///   - rulesDirectory: load rules and policies from this directory (so they can be reloaded); by default the
+    ///     repository's firewall rules and ``policies``.
+    static func start(
+        backendPort: Int, trusted: [String] = [], rulesDirectory: String? = nil, accessLog: AccessLogger? = nil,
+        configure: (inout ProxyConfig) -> Void = { _ in }
+    ) async throws -> ProxyHarness {
         var config = ProxyConfig()
         config.listen = ProxyConfig.Address(host: "127.0.0.1", port: 0)
         var backend = ProxyConfig.Upstream(name: "backend", servers: [ProxyConfig.Address(host: "127.0.0.1", port: backendPort)])
@@ -65,10 +72,17 @@ struct ProxyHarness: Sendable {
             ProxyConfig.Route(name: "root", pathPrefix: "/", upstream: "backend"),
         ]
         config.trustedProxies = try trusted.map { try CIDRBlock(parsing: $0) }
+        config.adminListen = ProxyConfig.Address(host: "127.0.0.1", port: 0)
         configure(&config)
-        let firewall = try RuleSetLoader.load(path: repositoryRoot + "/rules/firewall")
-        let limiter = RateLimiter(policies: try PolicyFile.parse(self.policies, file: "test-ratelimits.yaml"))
-        let server = ProxyServer(config: config, firewall: firewall, rateLimiter: limiter, threads: 1, logger: Logger(label: "test-proxy"))
+        let server: ProxyServer
+        if let rulesDirectory {
+            config.rulesDirectory = rulesDirectory
+            server = try ProxyServer(config: config, threads: 1, logger: Logger(label: "test-proxy"), accessLog: accessLog)
+        } else {
+            let firewall = try RuleSetLoader.load(path: repositoryRoot + "/rules/firewall")
+            let limiter = RateLimiter(policies: try PolicyFile.parse(self.policies, file: "test-ratelimits.yaml"))
+            server = ProxyServer(config: config, firewall: firewall, rateLimiter: limiter, threads: 1, logger: Logger(label: "test-proxy"), accessLog: accessLog)
+        }
         let address = try await server.start()
         return ProxyHarness(server: server, port: address.port ?? 0)
     }
@@ -85,5 +99,42 @@ struct ProxyHarness: Sendable {
             connection.send(text)
             return try connection.readResponse(bodyless: bodyless)
         }
+    }
+}
+
+/// An admin listener for a harness's proxy, on a free loopback port, run in its own service group.
+struct AdminHarness: Sendable {
+    let admin: AdminServer
+    let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    static func start(_ proxy: ProxyHarness) async throws -> AdminHarness {
+        let admin = try AdminServer(proxy: proxy.server)
+        let group = ServiceGroup(services: [admin], logger: Logger(label: "test-admin"))
+        let task = Task { try await group.run() }
+        guard let address = await admin.waitUntilListening(), let port = address.port else { throw RawHTTPConnection.Failure.closed }
+        return AdminHarness(admin: admin, port: port, group: group, task: task)
+    }
+
+    func stop() async {
+        await self.group.triggerGracefulShutdown()
+        _ = try? await self.task.value
+    }
+
+    /// One request to the admin listener, read to its end.
+    func request(_ method: String, _ path: String, token: String? = nil) async throws -> RawHTTPConnection.Response {
+        let port = self.port
+        let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        return try await offloaded {
+            let connection = try RawHTTPConnection(port: port)
+            connection.send("\(method) \(path) HTTP/1.1\r\nHost: admin\r\n\(authorization)Content-Length: 0\r\nConnection: close\r\n\r\n")
+            return try connection.readResponse()
+        }
+    }
+
+    /// `GET /stats`, parsed.
+    func stats() async throws -> JSONValue {
+        try JSONValue(parsing: try await self.request("GET", "/stats").body)
     }
 }

@@ -84,6 +84,20 @@ public struct ProxyConfig: Sendable {
         case inspectPrefix = "inspect_prefix"
     }
 
+    /// The access log: one JSON line per request.
+    public struct AccessLog: Sendable {
+        /// `stdout`, or a file appended to (reopened on SIGUSR1 for rotation).
+        public var path: String
+        /// The share of allowed requests logged, 0 to 1; rejections and errors are always logged.
+        public var sampleAllowed: Double = 1
+
+        /// Logs every request to `path`.
+        public init(path: String, sampleAllowed: Double = 1) {
+            self.path = path
+            self.sampleAllowed = sampleAllowed
+        }
+    }
+
     /// The traffic listener.
     public var listen = Address(host: "127.0.0.1", port: 8080)
     /// The admin listener.
@@ -115,6 +129,14 @@ public struct ProxyConfig: Sendable {
     /// Put the RateLimit fields on passing responses too.
     public var rateLimitHeadersOnSuccess = true
 
+    /// The access log; nil logs no requests.
+    public var accessLog: AccessLog?
+    /// Reload rules and policies when a file in the rules directory changes (inotify, else polling).
+    public var watchRules = true
+    /// Seconds between checks of the rules directory when inotify is unavailable, and the longest wait for
+    /// a change inotify missed.
+    public var rulesPollInterval: Double = 0.5
+
     /// A config with the defaults (loopback listeners, no upstreams).
     public init() {}
 
@@ -122,4 +144,17 @@ public struct ProxyConfig: Sendable {
     public var firewallDirectory: String { self.rulesDirectory + "/firewall" }
     /// The rate-limit policy file.
     public var rateLimitFile: String { self.rulesDirectory + "/ratelimits.yaml" }
+
+    /// Why the admin listener may not start as configured: bound beyond loopback, it needs a bearer token.
+    public var adminTokenProblem: String? {
+        guard self.adminToken == nil, !Self.isLoopback(self.adminListen.host) else { return nil }
+        return "the admin listener \(self.adminListen) is not on loopback, so it needs a bearer token: set admin.token in the config or RAMPART_ADMIN_TOKEN in the environment"
+    }
+
+    /// Whether `host` names the loopback interface (127.0.0.0/8, ::1 or localhost).
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        guard let address = IPAddress(host) else { return false }
+        return address.family == .v4 ? address.bytes[0] == 127 : address.bytes == [UInt8](repeating: 0, count: 15) + [1]
+    }
 }

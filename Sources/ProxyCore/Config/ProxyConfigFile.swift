@@ -10,6 +10,7 @@ public enum ProxyConfigFile {
         let (yaml, root) = try YAMLReader.load(path: path)
         var config = try self.read(root, yaml)
         try self.applyEnvironment(environment, to: &config, file: path)
+        try self.validate(config, file: path)
         return config
     }
 
@@ -18,6 +19,7 @@ public enum ProxyConfigFile {
         let yaml = YAMLReader(file: file)
         var config = try self.read(try yaml.compose(text), yaml)
         try self.applyEnvironment(environment, to: &config, file: file)
+        try self.validate(config, file: file)
         return config
     }
 
@@ -32,10 +34,15 @@ public enum ProxyConfigFile {
         if let token = environment["RAMPART_ADMIN_TOKEN"], !token.isEmpty { config.adminToken = token }
     }
 
+    /// Checks what only the final config (file and environment together) can tell.
+    static func validate(_ config: ProxyConfig, file: String) throws(RuleFileError) {
+        if let problem = config.adminTokenProblem { throw RuleFileError(file: file, line: 0, column: 0, message: problem) }
+    }
+
     private static func read(_ root: Node?, _ yaml: YAMLReader) throws(RuleFileError) -> ProxyConfig {
         var config = ProxyConfig()
         guard let root else { return config }
-        let top = try yaml.mapping(root, allowed: ["listen", "admin", "upstreams", "routes", "rules", "forwarding", "limits", "rate_limit_headers"], what: "the config")
+        let top = try yaml.mapping(root, allowed: ["listen", "admin", "upstreams", "routes", "rules", "reload", "forwarding", "limits", "rate_limit_headers", "access_log"], what: "the config")
         if let node = top["listen"] { config.listen = try self.address(node, "listen", yaml) }
         if let node = top["admin"] {
             let fields = try yaml.mapping(node, allowed: ["listen", "token"], what: "admin")
@@ -43,6 +50,23 @@ public enum ProxyConfigFile {
             if let token = fields["token"] { config.adminToken = try yaml.string(token, "admin.token") }
         }
         if let node = top["rules"] { config.rulesDirectory = try yaml.string(node, "rules") }
+        if let node = top["reload"] {
+            let fields = try yaml.mapping(node, allowed: ["watch", "poll_interval"], what: "reload")
+            if let value = fields["watch"] { config.watchRules = try yaml.bool(value, "reload.watch") }
+            if let value = fields["poll_interval"] { config.rulesPollInterval = try self.seconds(value, "reload.poll_interval", yaml) }
+        }
+        if let node = top["access_log"] {
+            let fields = try yaml.mapping(node, allowed: ["path", "sample_allowed"], what: "access_log")
+            guard let pathNode = fields["path"] else { throw yaml.error(node, "access_log needs a path: stdout or a file") }
+            var log = ProxyConfig.AccessLog(path: try yaml.string(pathNode, "access_log.path"))
+            if let value = fields["sample_allowed"] {
+                guard let share = Double(try yaml.string(value, "access_log.sample_allowed")), (0...1).contains(share) else {
+                    throw yaml.error(value, "access_log.sample_allowed is a share between 0 and 1, e.g. 0.1 to log one allowed request in ten")
+                }
+                log.sampleAllowed = share
+            }
+            config.accessLog = log
+        }
         if let node = top["rate_limit_headers"] {
             let value = try yaml.string(node, "rate_limit_headers")
             guard ["always", "on_reject"].contains(value) else { throw yaml.error(node, "rate_limit_headers must be always or on_reject") }

@@ -7,6 +7,9 @@ public struct ServerSelector: Sendable {
     /// Seconds a failed server is skipped.
     public let backoff: Double
 
+    /// The number of servers.
+    public var count: Int { self.retryAt.count }
+
     /// A selector for `count` servers.
     public init(count: Int, backoff: Double) {
         self.retryAt = Array(repeating: 0, count: count)

@@ -1,14 +1,22 @@
 public import Hummingbird
 import Logging
-import NIOCore
+public import NIOCore
 import NIOPosix
 
 extension ServiceApp {
     /// The Hummingbird application serving this app on `host`:`port`, to run inside your own `ServiceGroup`.
-    public func makeServer(host: String = "127.0.0.1", port: Int = 5000) throws -> some ApplicationProtocol {
+    ///
+    /// - Parameter onServerRunning: called with the bound address once the server listens (port 0 picks a
+    ///   free port; this tells which).
+    public func makeServer(
+        host: String = "127.0.0.1",
+        port: Int = 5000,
+        onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         Application(
             responder: try self.buildResponder(),
             configuration: .init(address: .hostname(host, port: port), serverName: self.name),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress) },
             logger: self.logger
         )
     }

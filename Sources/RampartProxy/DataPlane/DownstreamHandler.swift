@@ -1,5 +1,6 @@
 import Firewall
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -29,6 +30,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private var servedRequests = 0
     /// When the next request head must have arrived; nil while a request is being handled.
     private var headDeadline: NIODeadline?
+    /// The request being answered, for the access log and stats; nil between requests.
+    private var record: RequestRecord?
 
     init(server: ProxyServer, loop: LoopContext) {
         self.server = server
@@ -42,18 +45,21 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        self.loop.stats.connectionsOpened += 1
         self.loop.watch(self)
         self.armHeadTimer()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.loop.stats.connectionsClosed += 1
         self.loop.unwatch(self)
         self.headDeadline = nil
         if let exchange = self.exchange {
             self.exchange = nil
             self.abandonUpstream(exchange)
             self.release(exchange)
+            self.finishRecord(status: exchange.responseStarted ? exchange.responseStatus : 499, bytes: exchange.responseBytes, reason: "the client closed the connection")
         }
         self.context = nil
         context.fireChannelInactive()
@@ -125,6 +131,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func begin(_ head: HTTPRequestHead) {
         guard let context = self.context else { return }
         let state = self.server.state
+        self.record = RequestRecord(started: .now(), method: head.method.rawValue, path: String(head.uri.prefix { $0 != "?" }))
+        self.loop.stats.inFlight += 1
         let hasBody = head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
         if let violation = RequestHeadValidator.validate(head) {
             return self.reject(ErrorResponse(status: 400, description: violation.description), head: head, hasBody: hasBody, forceClose: true)
@@ -141,6 +149,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let (headers, requestID) = state.forwarded.rewrite(
             head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { self.loop.requestIDs.next() }
         )
+        self.record?.route = route.route.name
+        self.record?.client = resolution.client
+        self.record?.requestID = requestID
         let headerList = head.headers.map { ($0.name, $0.value) }
 
         // Rate limits.
@@ -149,7 +160,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             headers: headerList, cookies: Self.cookies(head.headers), route: route.route.name
         )
         let rateDecision = state.rateLimiter.check(rateRequest)
+        for shadow in rateDecision.shadowRejections { self.loop.stats.rateLimitShadowRejections[shadow.policy, default: 0] += 1 }
         if let rejection = rateDecision.rejection {
+            self.loop.stats.rateLimitRejections[rejection.policy, default: 0] += 1
+            self.record?.policy = rejection.policy
             state.rateLimiter.release(rateDecision)
             var response = ErrorResponse(
                 status: 429, description: "rate limit \"\(rejection.policy)\" exceeded",
@@ -165,6 +179,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             request: FirewallRequest(method: head.method.rawValue, uri: head.uri, headers: headerList, clientAddress: resolution.client)
         )
         let decision = firewall.runHeaders()
+        if decision.isDenied || decision.verdict == .allow { self.countFirewall(decision) }
         if case .deny(let status) = decision.verdict {
             state.rateLimiter.release(rateDecision)
             return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, hasBody: hasBody)
@@ -212,6 +227,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func inspectBodyAndForward(_ exchange: Exchange) {
         exchange.bodyInspected = true
         let decision = exchange.firewall.runBody(exchange.firewall.needsBody ? exchange.inspectedBody() : [])
+        self.countFirewall(decision)
         if case .deny(let status) = decision.verdict {
             self.exchange = nil
             self.release(exchange)
@@ -262,6 +278,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                     }
                     self.attach(channel, handler: handler, exchange)
                 case .failure:
+                    loop.stats.upstreamErrors[.connect, default: 0] += 1
                     loop.serverFailed(key)
                     if exchange.triedServer == nil, exchange.isIdempotent, upstream.servers.count > 1 {
                         exchange.triedServer = key.server
@@ -278,6 +295,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         handler.onIdleClose = nil
         exchange.upstream = channel
         exchange.upstreamHandler = handler
+        exchange.sentAt = .now()
+        self.loop.stats.forwarded += 1
+        if let key = exchange.serverKey { self.record?.upstream = exchange.state.config.upstreams[key.upstream].servers[key.server].description }
         if let downstream = self.context?.channel, !downstream.isWritable {
             channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
@@ -312,6 +332,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
         if let exchange = self.exchange, !exchange.responseStarted, let deadline = exchange.responseDeadline, deadline <= now {
             let timeout = exchange.state.config.upstreams[exchange.route.upstream].responseTimeout
+            self.loop.stats.upstreamErrors[.timeout, default: 0] += 1
             self.abandonUpstream(exchange)
             self.fail(exchange, ErrorResponse(status: 504, description: "upstream did not answer within \(timeout) s"))
         }
@@ -336,11 +357,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         case .head(let head):
             exchange.responseDeadline = nil
             exchange.responseStarted = true
+            exchange.responseStatus = Int(head.status.code)
+            if let sentAt = exchange.sentAt { self.record?.upstreamLatency = .now() - sentAt }
             exchange.upstreamKeepAlive = head.isKeepAlive
             if let key = exchange.serverKey { self.loop.serverSucceeded(key) }
             exchange.switchingProtocols = exchange.isTunnel && head.status == .switchingProtocols
             context.write(self.wrapOutboundOut(.head(self.responseHead(head, exchange))), promise: nil)
         case .body(let buffer):
+            exchange.responseBytes += buffer.readableBytes
             context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
@@ -356,9 +380,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         guard let exchange = self.exchange else { return }
         exchange.upstream = nil
         exchange.upstreamHandler = nil
+        self.loop.stats.upstreamErrors[.reset, default: 0] += 1
         if exchange.responseStarted {
             self.exchange = nil
             self.release(exchange)
+            self.finishRecord(status: exchange.responseStatus, bytes: exchange.responseBytes, reason: "the upstream closed the connection during the response")
             self.closing = true
             self.context?.close(promise: nil)
         } else {
@@ -396,6 +422,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func startTunnel(_ exchange: Exchange, context: ChannelHandlerContext) {
         self.exchange = nil
         self.release(exchange)
+        self.finishRecord(status: exchange.responseStatus, bytes: 0)
         self.headDeadline = nil
         self.loop.unwatch(self)
         guard let upstream = exchange.upstream else {
@@ -424,6 +451,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func complete(_ exchange: Exchange) {
         self.exchange = nil
         self.release(exchange)
+        self.finishRecord(status: exchange.responseStatus, bytes: exchange.responseBytes)
         if let channel = exchange.upstream, let handler = exchange.upstreamHandler, let key = exchange.serverKey {
             handler.delegate = nil
             if exchange.upstreamKeepAlive && exchange.requestEnded {
@@ -473,6 +501,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         guard let context = self.context else { return }
         let keepAlive = head.isKeepAlive && !forceClose && !hasBody
         let body = response.body(allocator: context.channel.allocator)
+        self.finishRecord(status: response.status, bytes: head.method == .HEAD ? 0 : body.readableBytes, reason: response.description)
         context.write(self.wrapOutboundOut(.head(response.head(version: head.version, keepAlive: keepAlive, bodyLength: body.readableBytes))), promise: nil)
         if head.method != .HEAD { context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
@@ -510,6 +539,47 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let config = self.server.state.config
         let seconds = self.servedRequests == 0 ? config.headerTimeout : config.idleTimeout
         self.headDeadline = .now() + .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Counts the firewall's final decision on a request: its blocks, or what detection-only rules would
+    /// have blocked.
+    private func countFirewall(_ decision: FirewallDecision) {
+        self.loop.stats.firewallRuleErrors += decision.errors.count
+        if decision.isDenied {
+            let rules = decision.matches.filter { $0.action != .log && $0.action != .allow && !$0.detectionOnly }
+            self.loop.stats.recordFirewall(blockingRules: rules.map { ($0.ruleID, $0.tags) }, blocked: true)
+            self.record?.ruleIDs = decision.blockingRuleIDs
+        } else if decision.wouldBlock {
+            let rules = decision.matches.filter { $0.action != .log && $0.action != .allow }
+            self.loop.stats.recordFirewall(blockingRules: rules.map { ($0.ruleID, $0.tags) }, blocked: false)
+            self.record?.ruleIDs = rules.map(\.ruleID)
+        }
+    }
+
+    /// The request has been answered: counts it, and writes its access-log line. Rejections and errors are
+    /// always logged; allowed requests as sampled.
+    private func finishRecord(status: Int, bytes: Int, reason: String? = nil) {
+        let now = NIODeadline.now()
+        let record = self.record ?? RequestRecord(started: now, method: "-", path: "-")
+        if self.record != nil { self.loop.stats.inFlight -= 1 }
+        self.record = nil
+        let duration = now - record.started
+        self.loop.stats.recordResponse(status: status, route: record.route, microseconds: UInt64(max(0, duration.nanoseconds / 1000)))
+        guard let log = self.server.accessLog else { return }
+        if status < 400, log.sampleAllowed < 1, Double.random(in: 0..<1) >= log.sampleAllowed { return }
+        var metadata: Logger.Metadata = [
+            "method": .string(record.method), "path": .string(record.path), "status": .stringConvertible(status),
+            "bytes": .stringConvertible(bytes), "duration_ms": .stringConvertible(Double(duration.nanoseconds / 1000) / 1000),
+        ]
+        if let value = record.requestID { metadata["request_id"] = .string(value) }
+        if let value = record.client { metadata["client"] = .string(value) }
+        if let value = record.route { metadata["route"] = .string(value) }
+        if let value = record.upstream { metadata["upstream"] = .string(value) }
+        if let value = record.upstreamLatency { metadata["upstream_ms"] = .stringConvertible(Double(value.nanoseconds / 1000) / 1000) }
+        if !record.ruleIDs.isEmpty { metadata["rule_ids"] = .array(record.ruleIDs.map { .stringConvertible($0) }) }
+        if let value = record.policy { metadata["policy"] = .string(value) }
+        if status >= 400, let value = reason { metadata["reason"] = .string(value) }
+        log.logger.info("", metadata: metadata)
     }
 
     static func firewallRejection(status: Int, decision: FirewallDecision, requestID: String) -> ErrorResponse {

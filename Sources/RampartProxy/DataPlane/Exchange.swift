@@ -30,6 +30,12 @@ final class Exchange {
     var serverKey: LoopContext.ServerKey?
     var triedServer: Int?
     var responseStarted = false
+    /// The backend's status, once its response head arrived.
+    var responseStatus = 0
+    /// Response body bytes sent to the client.
+    var responseBytes = 0
+    /// When the request head went upstream, for the upstream latency.
+    var sentAt: NIODeadline?
     var upstreamKeepAlive = true
     /// When the backend must have started answering (set once the whole request is sent).
     var responseDeadline: NIODeadline?

@@ -25,6 +25,8 @@ final class LoopContext {
     let eventLoop: EventLoop
     /// Request ids for this loop's requests.
     var requestIDs = RequestIDGenerator()
+    /// What this loop has counted; the admin listener merges every loop's.
+    var stats = TrafficStats()
     /// Connections with deadlines to watch, by identity.
     private var watched: [ObjectIdentifier: DownstreamHandler] = [:]
     private var sweeping = false
@@ -95,6 +97,12 @@ final class LoopContext {
     func serverFailed(_ key: ServerKey) {
         self.selectors[key.upstream].failed(key.server, now: MonotonicClock.seconds())
         for connection in self.idle.removeValue(forKey: key) ?? [] { connection.channel.close(promise: nil) }
+    }
+
+    /// Whether this loop would send requests to each server of each upstream now (not backing off).
+    func serverHealth() -> [[Bool]] {
+        let now = MonotonicClock.seconds()
+        return self.selectors.map { selector in (0..<selector.count).map { selector.isHealthy($0, now: now) } }
     }
 
     func serverSucceeded(_ key: ServerKey) {
