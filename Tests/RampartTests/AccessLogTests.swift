@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+@testable import RampartProxy
+import ServiceKit
+import Testing
+import TestSupport
+
+/// The access log: one JSON line per request with what was decided, sampling of allowed requests, and
+/// reopening for rotation.
+@Suite struct AccessLogTests {
+    static func lines(_ path: String) throws -> [JSONValue] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { try JSONValue(parsing: Array($0.utf8)) }
+    }
+
+    static func withLoggedProxy(sampleAllowed: Double = 1, _ body: @Sendable (ProxyHarness, AccessLogger, String) async throws -> Void) async throws {
+        let path = NSTemporaryDirectory() + "rampart-access-" + UUID().uuidString + ".log"
+        let log = AccessLogger(sink: try AccessLogSink(path: path), sampleAllowed: sampleAllowed)
+        let seen = Locked(0)
+        try await EchoBackend.make(seen: seen).withLiveClient { client in
+            let proxy = try await ProxyHarness.start(backendPort: try #require(client.port), accessLog: log)
+            do {
+                try await body(proxy, log, path)
+            } catch {
+                try await proxy.stop()
+                throw error
+            }
+            try await proxy.stop()
+        }
+    }
+
+    @Test func eachRequestIsOneJSONLine() async throws {
+        try await Self.withLoggedProxy { proxy, log, path in
+            #expect(try await proxy.request("GET /app/ok?secret=1 HTTP/1.1\r\nHost: a\r\nX-Request-ID: r1\r\nConnection: close\r\n\r\n").status == 200)
+            #expect(try await proxy.request("GET /app/?id=1%27%20or%201=1-- HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 403)
+            for _ in 0..<4 { _ = try await proxy.request("GET /burst HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n") }
+            log.sink.flush()
+            let lines = try Self.lines(path)
+            #expect(lines.count == 6)
+            let allowed = try #require(lines.first)
+            #expect(allowed["method"] == "GET")
+            #expect(allowed["path"] == "/app/ok", "the query is left out: it may carry secrets")
+            #expect(allowed["status"] == 200)
+            #expect(allowed["client"] == "127.0.0.1")
+            #expect(allowed["route"] == "default")
+            #expect(allowed["request_id"]?.stringValue?.isEmpty == false)
+            #expect(allowed["bytes"]?.intValue ?? 0 > 0)
+            #expect(allowed["duration_ms"]?.doubleValue != nil)
+            #expect(allowed["upstream"]?.stringValue?.hasPrefix("127.0.0.1:") == true)
+            #expect(allowed["upstream_ms"]?.doubleValue != nil)
+            #expect(allowed["time"]?.stringValue?.hasSuffix("Z") == true)
+            #expect(allowed["reason"] == nil)
+
+            let blocked = lines[1]
+            #expect(blocked["status"] == 403)
+            #expect(blocked["rule_ids"]?.arrayValue?.contains(190100) == true)
+            #expect(blocked["reason"] == "the request was blocked by the firewall")
+            #expect(blocked["upstream"] == nil, "it never reached a backend")
+
+            let limited = try #require(lines.last)
+            #expect(limited["status"] == 429)
+            #expect(limited["policy"] == "burst-test")
+            #expect(limited["reason"]?.stringValue?.contains("rate limit") == true)
+        }
+    }
+
+    @Test func allowedRequestsAreSampledAndRejectionsAlwaysLogged() async throws {
+        try await Self.withLoggedProxy(sampleAllowed: 0) { proxy, log, path in
+            for _ in 0..<5 { #expect(try await proxy.request("GET /app/ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200) }
+            #expect(try await proxy.request("GET /nowhere HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
+            #expect(try await proxy.request("GET /app/?q=<script>alert(1)</script> HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 403)
+            log.sink.flush()
+            let lines = try Self.lines(path)
+            #expect(lines.map { $0["status"] } == [403])
+        }
+    }
+
+    @Test func reopenFollowsARotation() async throws {
+        try await Self.withLoggedProxy { proxy, log, path in
+            _ = try await proxy.request("GET /app/one HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            log.sink.flush()
+            try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+            try log.sink.reopen()
+            _ = try await proxy.request("GET /app/two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            log.sink.flush()
+            #expect(try Self.lines(path + ".1").map { $0["path"] } == ["/app/one"])
+            #expect(try Self.lines(path).map { $0["path"] } == ["/app/two"])
+        }
+    }
+
+    @Test func theHandlerWritesNumbersAsNumbersAndSortsKeys() {
+        let line = AccessLogHandler.line(
+            message: "",
+            metadata: ["status": .stringConvertible(403), "duration_ms": .stringConvertible(1.5), "path": .string("/a\"b"),
+                       "rule_ids": .array([.stringConvertible(1), .stringConvertible(2)])],
+            time: (seconds: 1_764_095_400, milliseconds: 7)
+        )
+        #expect(String(decoding: line, as: UTF8.self) == #"{"duration_ms":1.5,"path":"/a\"b","rule_ids":[1,2],"status":403,"time":"2025-11-25T18:30:00.007Z"}"# + "\n")
+    }
+
+    @Test func anUnwritableLogPathIsAClearError() {
+        let error = #expect(throws: AccessLogError.self) { try AccessLogSink(path: "/nonexistent-dir/access.log") }
+        #expect(error?.description.contains("/nonexistent-dir/access.log: No such file or directory") == true)
+    }
+}

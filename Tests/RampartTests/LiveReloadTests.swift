@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import ProxyCore
+import RampartProxy
+import ServiceKit
+import Testing
+import TestSupport
+
+/// Live reload under continuous load: rule files are changed, broken and fixed while clients send requests
+/// over keep-alive connections. No request may fail, and each change must apply within a second.
+@Suite struct LiveReloadTests {
+    /// Clients on Dispatch threads, each on one keep-alive connection, recording every status with its time.
+    final class Load: Sendable {
+        let results = Locked<[(time: Date, status: Int)]>([])
+        let failures = Locked<[String]>([])
+        let running = Locked(true)
+
+        func start(port: Int, clients: Int, path: String) {
+            for _ in 0..<clients {
+                Thread.detachNewThread {
+                    do {
+                        let connection = try RawHTTPConnection(port: port)
+                        while self.running.withLock({ $0 }) {
+                            connection.send("GET \(path) HTTP/1.1\r\nHost: load\r\n\r\n")
+                            let response = try connection.readResponse()
+                            self.results.withLock { $0.append((Date(), response.status)) }
+                            if response.header("connection") == "close" {
+                                self.failures.withLock { $0.append("the proxy closed a keep-alive connection after \(response.status)") }
+                                return
+                            }
+                        }
+                    } catch {
+                        self.failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+
+        /// Waits until a response after `since` has `status`; returns when it came.
+        func waitFor(status: Int, after since: Date, timeout: Double = 10) async throws -> Date? {
+            let end = Date().addingTimeInterval(timeout)
+            while Date() < end {
+                if let hit = self.results.withLock({ $0.first { $0.time > since && $0.status == status } }) { return hit.time }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return nil
+        }
+
+        func statuses(after since: Date) -> [Int] {
+            self.results.withLock { $0.filter { $0.time > since }.map(\.status) }
+        }
+    }
+
+    static let canaryRule = """
+        rules:
+          - id: 990001
+            message: the test's canary
+            tags: [test]
+            targets: [args]
+            operator: contains
+            argument: canary
+            action: deny
+        """
+
+    @Test func rulesChangeBreakAndRecoverUnderLoadWithoutAFailedRequest() async throws {
+        let rules = try RulesFixture()
+        try await AdminTests.withProxyAndAdmin(rulesDirectory: rules.root) { proxy, admin in
+            let watcher = RulesWatcher(root: rules.root, pollInterval: 0.5, logger: Logger(label: "test-watcher")) {
+                proxy.server.reloadBlocking(trigger: .watch)
+            }
+            watcher.start()
+            defer { watcher.stop() }
+            let load = Load()
+            load.start(port: proxy.port, clients: 3, path: "/app/probe?q=canary")
+            defer { load.running.withLock { $0 = false } }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(Set(load.statuses(after: .distantPast)) == [200])
+
+            // Change: a new rule file blocks the canary.
+            let added = Date()
+            try rules.write("firewall/canary.yaml", Self.canaryRule)
+            let blockedAt = try #require(try await load.waitFor(status: 403, after: added), "the new rule never applied")
+            #expect(blockedAt.timeIntervalSince(added) < 1.0, "applied \(blockedAt.timeIntervalSince(added)) s after the change")
+
+            // Break: an invalid file is refused, and the rules in use keep serving.
+            let broken = Date()
+            try rules.write("firewall/zz-broken.yaml", "rules:\n  - id: 990002\n    message: unfinished\n    targets: [args\n")
+            var reload: JSONValue?
+            for _ in 0..<100 {
+                reload = try await admin.stats()["rules"]?["last_reload"]
+                if reload?["result"] == "failed" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(reload?["result"] == "failed")
+            #expect(reload?["trigger"] == "watch")
+            #expect(reload?["error"]?.stringValue?.contains("zz-broken.yaml:") == true, "the error names file:line: \(String(describing: reload))")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(Set(load.statuses(after: broken)) == [403], "the canary rule is still in force")
+
+            // Fix: remove the broken file and the canary; requests pass again.
+            let fixed = Date()
+            try rules.remove("firewall/zz-broken.yaml")
+            try rules.remove("firewall/canary.yaml")
+            let passedAt = try #require(try await load.waitFor(status: 200, after: fixed), "the fix never applied")
+            #expect(passedAt.timeIntervalSince(fixed) < 1.0, "applied \(passedAt.timeIntervalSince(fixed)) s after the change")
+            #expect(try await admin.stats()["rules"]?["last_reload"]?["result"] == "ok")
+
+            try await Task.sleep(for: .milliseconds(200))
+            load.running.withLock { $0 = false }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(load.failures.withLock { $0 }.isEmpty, "every request was answered: \(load.failures.withLock { $0 })")
+            let all = load.statuses(after: .distantPast)
+            #expect(all.count > 30, "the load kept going (\(all.count) requests)")
+            #expect(Set(all).isSubset(of: [200, 403]), "only the rules decided: \(Set(all))")
+        }
+    }
+
+    @Test func aConfigMapStyleSwapIsSeen() async throws {
+        // Kubernetes mounts a ConfigMap as links into a hidden, timestamped directory and swaps `..data`.
+        let root = NSTemporaryDirectory() + "rampart-configmap-" + UUID().uuidString
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: root + "/..2026_01", withIntermediateDirectories: true)
+        try "first".write(toFile: root + "/..2026_01/sqli.yaml", atomically: true, encoding: .utf8)
+        try manager.createSymbolicLink(atPath: root + "/..data", withDestinationPath: "..2026_01")
+        try manager.createSymbolicLink(atPath: root + "/sqli.yaml", withDestinationPath: "..data/sqli.yaml")
+
+        let changes = Locked(0)
+        let watcher = RulesWatcher(root: root, pollInterval: 0.5, logger: Logger(label: "test-watcher")) { changes.withLock { $0 += 1 } }
+        watcher.start()
+        defer { watcher.stop() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(changes.withLock { $0 } == 0, "nothing changed yet")
+
+        try manager.createDirectory(atPath: root + "/..2026_02", withIntermediateDirectories: true)
+        try "second".write(toFile: root + "/..2026_02/sqli.yaml", atomically: true, encoding: .utf8)
+        try manager.createSymbolicLink(atPath: root + "/..data_tmp", withDestinationPath: "..2026_02")
+        #expect(rename(root + "/..data_tmp", root + "/..data") == 0)
+        for _ in 0..<50 where changes.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(changes.withLock { $0 } == 1, "the swap of ..data changes what sqli.yaml resolves to")
+    }
+}
