@@ -9,7 +9,9 @@ deps:
 build: deps
 	swift build
 
-test: build
+test:
+	@RAMPART_TEST=1 scripts/install-deps.sh
+	swift build
 	swift test
 
 demo: deps

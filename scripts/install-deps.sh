@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(libpcre2-dev zlib1g-dev libssl-dev pkg-config python3 python3-pip curl redis-server)
 [[ "${RAMPART_BENCH:-0}" == 1 ]] && packages+=(wrk)
+# The tests render the admin dashboard in a real headless browser.
+[[ "${RAMPART_TEST:-0}" == 1 ]] && packages+=(chromium fonts-dejavu-core systemd)
 
 have_python=0
 command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 && have_python=1

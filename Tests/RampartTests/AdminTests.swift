@@ -139,6 +139,28 @@ import TestSupport
         }
     }
 
+    @Test func theHealthCommandAsksTheAdminListener() async throws {
+        try await Self.withProxyAndAdmin { proxy, admin in
+            let directory = NSTemporaryDirectory() + "rampart-health-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let config = directory + "/rampart.yaml"
+            try "admin: {listen: 127.0.0.1:\(admin.port)}\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let healthy = try await runProgram(CheckCommandTests.binary, ["health", "--timeout", "20", "--config", config])
+            #expect(healthy.status == 0, "\(healthy.errors) \(healthy.output)")
+            #expect(healthy.output.contains("/healthz: ok"))
+
+            #expect(try await proxy.request("GET /dead HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 502)
+            let notReady = try await runProgram(CheckCommandTests.binary, ["health", "--ready", "--timeout", "20", "--config", config])
+            #expect(notReady.status == 1)
+            #expect(notReady.errors.contains("/readyz answered 503"))
+
+            try "admin: {listen: 127.0.0.1:\(try freePort())}\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let down = try await runProgram(CheckCommandTests.binary, ["health", "--config", config])
+            #expect(down.status == 1)
+            #expect(down.errors.contains("Connection refused"))
+        }
+    }
+
     @Test func postReloadReportsTheErrorAndKeepsTheOldRules() async throws {
         let rules = try RulesFixture()
         try await Self.withProxyAndAdmin(rulesDirectory: rules.root) { proxy, admin in

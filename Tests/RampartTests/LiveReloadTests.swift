@@ -73,7 +73,7 @@ import TestSupport
             let load = Load()
             load.start(port: proxy.port, clients: 3, path: "/app/probe?q=canary")
             defer { load.running.withLock { $0 = false } }
-            try await Task.sleep(for: .milliseconds(500))
+            _ = try #require(try await load.waitFor(status: 200, after: .distantPast), "the load never got through")
             #expect(Set(load.statuses(after: .distantPast)) == [200])
 
             // Change: a new rule file blocks the canary.
