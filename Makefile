@@ -33,7 +33,9 @@ bench-proxy:
 	  --start "$(CURDIR)/.build/release/rampart serve --config Benchmarks/proxy/rampart-bench.yaml --threads 1 --log-level warning" \
 	  --also rampart=http://127.0.0.1:8090 \
 	  --start "$(CURDIR)/.build/release/rampart serve --config Benchmarks/proxy/rampart-bench-nofirewall.yaml --threads 1 --log-level warning" \
-	  --also rampart_nofirewall=http://127.0.0.1:8091
+	  --also rampart_nofirewall=http://127.0.0.1:8091 \
+	  --start "$(CURDIR)/.build/release/rampart serve --config Benchmarks/proxy/rampart-bench-accesslog.yaml --threads 1 --log-level warning" \
+	  --also rampart_accesslog=http://127.0.0.1:8092
 
 # Regenerates docs/crs-report.md: the default rules against the CRS corpus in ../shared/crs and our benign corpus.
 crs-report: build

@@ -100,15 +100,14 @@ enum DashboardPage {
       }
     }
 
-    function chart(id, series, options) {
+    function chart(id, series) {
       const canvas = document.getElementById(id);
       const ratio = window.devicePixelRatio || 1, width = canvas.clientWidth || 320, height = canvas.clientHeight || 160;
       canvas.width = width * ratio; canvas.height = height * ratio;
       const g = canvas.getContext("2d");
       g.scale(ratio, ratio);
       g.clearRect(0, 0, width, height);
-      const max = Math.max(1e-9, ...series.flatMap(s => s.values));
-      const top = options && options.stacked ? Math.max(1e-9, ...series[0].values.map((_, i) => series.reduce((a, s) => a + s.values[i], 0))) : max;
+      const top = Math.max(1e-9, ...series.flatMap(s => s.values));
       g.strokeStyle = "#2b3540"; g.fillStyle = "#8b98a5"; g.font = "11px system-ui";
       for (let i = 0; i <= 4; i++) {
         const y = 8 + (height - 24) * i / 4;
@@ -118,12 +117,10 @@ enum DashboardPage {
       const n = Math.max(2, ...series.map(s => s.values.length));
       const x = i => 36 + (width - 40) * i / (n - 1);
       const y = v => 8 + (height - 24) * (1 - v / top);
-      let base = new Array(n).fill(0);
       for (const s of series) {
         g.strokeStyle = s.color; g.lineWidth = 1.6; g.beginPath();
-        s.values.forEach((v, i) => { const value = options && options.stacked ? base[i] + v : v; i ? g.lineTo(x(i), y(value)) : g.moveTo(x(i), y(value)); });
+        s.values.forEach((v, i) => { i ? g.lineTo(x(i), y(v)) : g.moveTo(x(i), y(v)); });
         g.stroke();
-        if (options && options.stacked) base = base.map((b, i) => b + (s.values[i] || 0));
       }
     }
 
@@ -173,7 +170,7 @@ enum DashboardPage {
       const rps = rate("total");
       document.getElementById("rps").textContent = rps.length ? rps[rps.length - 1].toFixed(1) : "–";
       chart("chart-rps", [{ color: "#58a6ff", values: rps }]);
-      chart("chart-status", [1, 2, 3, 4].map((c, i) => ({ color: ["#3fb950", "#58a6ff", "#d29922", "#f85149"][i], values: rate("classes", c) })), { stacked: true });
+      chart("chart-status", [1, 2, 3, 4].map((c, i) => ({ color: ["#3fb950", "#58a6ff", "#d29922", "#f85149"][i], values: rate("classes", c) })));
       chart("chart-latency", ["p50", "p90", "p99"].map((p, i) => ({ color: ["#3fb950", "#d29922", "#f85149"][i], values: history.map(h => h[p]) })));
       chart("chart-blocks", keyedRates("blocks", Object.keys(stats.firewall.blocked.by_rule).sort()));
       chart("chart-limited", keyedRates("limited", Object.keys(stats.rate_limit.rejected).sort()));
