@@ -45,6 +45,19 @@ import Testing
         #expect(throws: RuleFileError.self) { try ProxyConfigFile.parse(Self.valid, file: "r.yaml", environment: ["RAMPART_LISTEN": "nonsense"]) }
     }
 
+    @Test func readsTheAccessLogAndReloadSettings() throws {
+        let config = try ProxyConfigFile.parse(
+            "access_log: {path: /var/log/rampart/access.log, sample_allowed: 0.25}\nreload: {watch: false, poll_interval: 2s}\n", file: "rampart.yaml"
+        )
+        #expect(config.accessLog?.path == "/var/log/rampart/access.log")
+        #expect(config.accessLog?.sampleAllowed == 0.25)
+        #expect(config.watchRules == false)
+        #expect(config.rulesPollInterval == 2)
+        let defaults = try ProxyConfigFile.parse("listen: 127.0.0.1:8080\n", file: "rampart.yaml")
+        #expect(defaults.accessLog == nil)
+        #expect(defaults.watchRules)
+    }
+
     @Test(arguments: [
         ("listen: 127.0.0.1:8080\nlisten_port: 9\n", 2, "unknown field \"listen_port\""),
         ("upstreams:\n  a: {servers: [localhost]}\n", 2, "host:port"),
@@ -52,6 +65,9 @@ import Testing
         ("limits:\n  header_timeout: soon\n", 2, "positive duration"),
         ("forwarding:\n  trusted_proxies: [10.0.0.0/40]\n", 2, "prefix length"),
         ("limits: {oversized_body: drop}\n", 1, "oversized_body must be one of"),
+        ("access_log: {sample_allowed: 0.5}\n", 1, "access_log needs a path"),
+        ("access_log:\n  path: stdout\n  sample_allowed: 2\n", 3, "share between 0 and 1"),
+        ("reload: {watch: yes, poll_every: 1s}\n", 1, "unknown field \"poll_every\""),
     ] as [(String, Int, String)])
     func rejectsWithPosition(yaml: String, line: Int, message: String) throws {
         let error = try #require(throws: RuleFileError.self) { try ProxyConfigFile.parse(yaml, file: "rampart.yaml") }
