@@ -115,6 +115,32 @@ import TestSupport
         }
     }
 
+    @Test func aRequestInFlightFinishesWithTheRulesItStartedWith() async throws {
+        let rules = try RulesFixture()
+        try await AdminTests.withProxyAndAdmin(rulesDirectory: rules.root) { proxy, _ in
+            let port = proxy.port
+            let head = "POST /app/form HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 15\r\n\r\n"
+            let server = proxy.server
+            let (reloaded, first) = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                connection.send(head)
+                // The head is in; now a body rule arrives that would block this body.
+                Thread.sleep(forTimeInterval: 0.2)
+                try rules.write("firewall/canary.yaml", """
+                    rules:
+                      - {id: 990003, message: body canary, phase: request_body, targets: [args], operator: contains, argument: canary, action: deny}
+                    """)
+                let reloaded = server.reloadBlocking(trigger: .api).succeeded
+                connection.send("q=canary-bodyX\n")
+                return (reloaded, try connection.readResponse())
+            }
+            #expect(reloaded)
+            #expect(first.status == 200, "the request started before the reload is judged by the rules it started with")
+            let second = try await proxy.request(head.replacingOccurrences(of: "HTTP/1.1\r\n", with: "HTTP/1.1\r\nConnection: close\r\n") + "q=canary-bodyX\n")
+            #expect(second.status == 403, "a request after the reload meets the new rule")
+        }
+    }
+
     @Test func aConfigMapStyleSwapIsSeen() async throws {
         // Kubernetes mounts a ConfigMap as links into a hidden, timestamped directory and swaps `..data`.
         let root = NSTemporaryDirectory() + "rampart-configmap-" + UUID().uuidString

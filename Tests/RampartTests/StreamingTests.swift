@@ -32,7 +32,7 @@ import TestSupport
         let proxyPort = try freePort()
         let proxy = try ChildProcess(repositoryRoot + "/.build/debug/rampart", arguments: { _ in
             ["serve", "--config", directory + "/rampart.yaml", "--threads", "1", "--log-level", "warning"]
-        }, environment: ["RAMPART_LISTEN": "127.0.0.1:\(proxyPort)"], port: proxyPort)
+        }, environment: ["RAMPART_LISTEN": "127.0.0.1:\(proxyPort)", "RAMPART_ADMIN_LISTEN": "127.0.0.1:\(try freePort())"], port: proxyPort)
         try await proxy.ready()
 
         let size = Self.size
