@@ -22,6 +22,7 @@ bench:
 	@RAMPART_BENCH=1 scripts/install-deps.sh
 	@Benchmarks/servicekit-hello.sh
 	@Benchmarks/ratelimit.sh
+	@Benchmarks/streaming.sh
 	swift build $(SWIFT_RELEASE_FLAGS) --product FirewallBench
 	.build/release/FirewallBench rules/firewall
 
