@@ -34,6 +34,12 @@ func measure(keys: Int, threads: Int, decisions: Int) -> Double {
     return elapsed / Double(perThread)
 }
 
+// `--only KEYS THREADS`: one case alone, for a profiler.
+if let flag = CommandLine.arguments.firstIndex(of: "--only"), let keys = Int(CommandLine.arguments[flag + 1]), let threads = Int(CommandLine.arguments[flag + 2]) {
+    print("\(keys) keys, \(threads) threads: \(Int(measure(keys: keys, threads: threads, decisions: 20_000_000))) ns/decision")
+    exit(0)
+}
+
 print("| distinct keys | 1 thread, ns/decision | 2 threads, ns/decision (each) |")
 print("|---|---|---|")
 for keys in [1, 10_000, 1_000_000] {

@@ -7,6 +7,7 @@ public final class RateLimiter: Sendable {
     /// The policies, in the order they are evaluated and reported.
     public let policies: [RateLimitPolicy]
     private let namespaces: [String]
+    private let namespaceHashes: [Int]
     /// Whether every policy is a token bucket, so a request that one policy applies to needs no plan.
     private let onlyTokenBuckets: Bool
     /// What a decision needs of each token-bucket policy, unpacked once so the hot path copies no policy.
@@ -34,6 +35,7 @@ public final class RateLimiter: Sendable {
             case .concurrency(let limit): "\(policy.name)#c\(limit)"
             }
         }
+        self.namespaceHashes = self.namespaces.map(\.hashValue)
         self.onlyTokenBuckets = policies.allSatisfy { if case .tokenBucket = $0.limit { true } else { false } }
         self.tokenSpecs = policies.map { policy in
             guard case .tokenBucket(let rate, let burst, let cost) = policy.limit else { return nil }
@@ -73,18 +75,23 @@ public final class RateLimiter: Sendable {
     /// The common case without intermediate arrays: at most one token-bucket policy applies. `nil` when more do.
     private func checkSingle(_ request: RateLimitRequest) -> RateLimitDecision? {
         var found: (index: Int, key: String)?
-        for index in self.policies.indices {
-            guard let key = self.policies[index].key(for: request) else { continue }
-            guard found == nil else { return nil }
-            found = (index, key)
+        // Through the buffer, the policies are borrowed, not copied (a copy retains each of their strings).
+        let ambiguous: Bool = self.policies.withUnsafeBufferPointer { policies in
+            for index in policies.indices {
+                guard let key = policies[index].key(for: request) else { continue }
+                guard found == nil else { return true }
+                found = (index, key)
+            }
+            return false
         }
+        guard !ambiguous else { return nil }
         guard let (index, key) = found else { return RateLimitDecision(verdicts: [], permits: []) }
         guard let spec = self.tokenSpecs[index] else { return nil }
         let outcome = self.buckets.decide(LocalBucketStore.Take(
-            bucket: BucketKey(namespace: self.namespaces[index], key: key), ratePerSecond: spec.perSecond,
-            burst: spec.burst, cost: spec.cost, blocking: spec.enforced
+            bucket: BucketKey(namespace: self.namespaces[index], namespaceHash: self.namespaceHashes[index], key: key),
+            ratePerSecond: spec.perSecond, burst: spec.burst, cost: spec.cost, blocking: spec.enforced
         ))
-        return RateLimitDecision(verdicts: [self.verdict(spec, outcome)], permits: [])
+        return RateLimitDecision(verdict: self.verdict(spec, outcome))
     }
 
     private func verdict(_ spec: TokenSpec, _ outcome: LocalBucketStore.Outcome) -> RateLimitDecision.Verdict {
@@ -103,7 +110,7 @@ public final class RateLimiter: Sendable {
         var concurrency: [(index: Int, bucket: BucketKey, limit: Int)] = []
         for index in self.policies.indices {
             guard let key = self.policies[index].key(for: request) else { continue }
-            let bucket = BucketKey(namespace: self.namespaces[index], key: key)
+            let bucket = BucketKey(namespace: self.namespaces[index], namespaceHash: self.namespaceHashes[index], key: key)
             switch self.policies[index].limit {
             case .tokenBucket(let rate, let burst, let cost):
                 takes.append(.init(bucket: bucket, ratePerSecond: rate.perSecond, burst: Double(burst), cost: Double(cost),

@@ -19,8 +19,25 @@ public struct RateLimitDecision: Sendable {
         public var resetSeconds: Int
     }
 
+    /// The verdicts, kept without an array in the common case of one policy: a decision is made for every
+    /// request, and an array would be a heap allocation each time.
+    private enum Verdicts: Sendable {
+        case one(Verdict)
+        case many([Verdict])
+    }
+
+    private var storage: Verdicts
+
     /// The verdicts of the policies that applied, in policy order.
-    public var verdicts: [Verdict]
+    public var verdicts: [Verdict] {
+        get {
+            switch self.storage {
+            case .one(let verdict): [verdict]
+            case .many(let verdicts): verdicts
+            }
+        }
+        set { self.storage = .many(newValue) }
+    }
     /// Concurrency slots this request holds; give them back with ``RateLimiter/release(_:)`` when it ends.
     public var permits: [InFlightPermit]
     /// Whether the bucket store failed and `on_store_error` decided instead.
@@ -28,18 +45,34 @@ public struct RateLimitDecision: Sendable {
 
     /// Creates a decision.
     public init(verdicts: [Verdict], permits: [InFlightPermit]) {
-        self.verdicts = verdicts
+        self.storage = .many(verdicts)
         self.permits = permits
+    }
+
+    /// A decision of one policy without concurrency slots.
+    public init(verdict: Verdict) {
+        self.storage = .one(verdict)
+        self.permits = []
     }
 
     /// Whether the request may go on: no enforced policy refused it.
     public var allowed: Bool { self.rejection == nil }
 
     /// The enforced policy that refused the request, if any.
-    public var rejection: Verdict? { self.verdicts.first { !$0.allowed && !$0.shadow } }
+    public var rejection: Verdict? {
+        switch self.storage {
+        case .one(let verdict): !verdict.allowed && !verdict.shadow ? verdict : nil
+        case .many(let verdicts): verdicts.first { !$0.allowed && !$0.shadow }
+        }
+    }
 
     /// Shadow policies that would have refused the request.
-    public var shadowRejections: [Verdict] { self.verdicts.filter { !$0.allowed && $0.shadow } }
+    public var shadowRejections: [Verdict] {
+        switch self.storage {
+        case .one(let verdict): !verdict.allowed && verdict.shadow ? [verdict] : []
+        case .many(let verdicts): verdicts.filter { !$0.allowed && $0.shadow }
+        }
+    }
 
     /// Seconds the client should wait before retrying, when refused.
     public var retryAfter: Int? { self.rejection.map { max(1, $0.resetSeconds) } }

@@ -12,10 +12,16 @@ public struct BucketKey: Hashable, Sendable {
 
     /// Creates a key.
     public init(namespace: String, key: String) {
+        self.init(namespace: namespace, namespaceHash: namespace.hashValue, key: key)
+    }
+
+    /// Creates a key whose namespace was hashed before (`namespace.hashValue`): a limiter hashes each policy's
+    /// namespace once, so a decision hashes only the request's short key.
+    init(namespace: String, namespaceHash: Int, key: String) {
         self.namespace = namespace
         self.key = key
         var hasher = Hasher()
-        hasher.combine(namespace)
+        hasher.combine(namespaceHash)
         hasher.combine(key)
         self.hash = hasher.finalize()
     }
