@@ -7,14 +7,24 @@ public struct FirewallEvaluation {
     private var request: FirewallRequest
     private var view: RequestView
     private var decision = FirewallDecision()
-    /// Transformed values at `entry * chainCount + chain`; nil until computed.
-    private var cache: [[UInt8]?]
+    /// Transformed values: `cacheSlot[entry * chainCount + chain]` indexes `cached`, or is -1 until computed.
+    /// The index table holds plain integers, so sizing it (entries times chains, hundreds of slots) and freeing
+    /// it cost a fill and a free, not a pass over optional arrays.
+    private var cacheSlot: [Int32]
+    private var cached: [[UInt8]]
+    /// Per entry: the byte classes its raw value contains (``TransformTriggers``).
+    private var byteClasses: [UInt32] = []
     /// Prefilter results per `entry * chainCount + chain` (`words` each), and whether each was computed.
     private var hits: [UInt64]
     private var hitsDone: [Bool]
     /// For each `entry * chainCount + chain`, the slot of `hits` that answers for it (-1 until known): the
     /// raw value's slot when the chain changed nothing.
     private var hitSlot: [Int32]
+    /// Per (prefilter chain, collection): the union of the prefilter results of the collection's values
+    /// (`words` each), and how many of its values the union covers so far. A condition whose bit is in no
+    /// union of its collections cannot match, so it is skipped without visiting its values one by one.
+    private var unionHits: [UInt64] = []
+    private var unionCovered: [Int32] = []
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
@@ -25,7 +35,8 @@ public struct FirewallEvaluation {
         self.ruleSet = ruleSet
         self.request = request
         self.view = RequestView()
-        self.cache = []
+        self.cacheSlot = []
+        self.cached = []
         self.hits = []
         self.hitsDone = []
         self.hitSlot = []
@@ -49,12 +60,15 @@ public struct FirewallEvaluation {
         if !self.view.isParsed { self.view = RequestView(self.request) }
         if body { self.view.addBody(of: self.request) }
         let size = self.view.count * self.ruleSet.chains.count
-        guard size > self.cache.count else { return }
-        let added = size - self.cache.count
-        self.cache += Array(repeating: nil, count: added)
-        self.hitsDone += Array(repeating: false, count: added)
-        self.hitSlot += Array(repeating: -1, count: added)
-        self.hits += Array(repeating: 0, count: added * self.ruleSet.prefilter.words)
+        while self.byteClasses.count < self.view.count {
+            self.byteClasses.append(TransformTriggers.classes(of: self.view.values[self.byteClasses.count]))
+        }
+        guard size > self.cacheSlot.count else { return }
+        let added = size - self.cacheSlot.count
+        self.cacheSlot.append(contentsOf: repeatElement(-1, count: added))
+        self.hitsDone.append(contentsOf: repeatElement(false, count: added))
+        self.hitSlot.append(contentsOf: repeatElement(-1, count: added))
+        self.hits.append(contentsOf: repeatElement(0, count: added * self.ruleSet.prefilter.words))
     }
 
     /// Runs the request-headers phase.
@@ -138,6 +152,7 @@ public struct FirewallEvaluation {
     }
 
     private mutating func firstMatch(_ condition: RuleSet.CompiledCondition, removing removed: [TargetSelector]) throws(PatternMatchError) -> (String, [UInt8])? {
+        if let bit = condition.prefilter, !condition.counts, !self.anyValueMayMatch(condition, bit: bit) { return nil }
         for selector in condition.targets {
             if selector.count {
                 var count = 0
@@ -168,6 +183,34 @@ public struct FirewallEvaluation {
         return !excluded.contains { $0.covers(collection, name: key) } && !removed.contains { $0.covers(collection, name: key) }
     }
 
+    /// Whether any value of the condition's collections passes the prefilter for `bit`: the union of their
+    /// results, extended with values parsed since (the body phase adds some).
+    private mutating func anyValueMayMatch(_ condition: RuleSet.CompiledCondition, bit: Int) -> Bool {
+        let chain = condition.prefilterChain
+        let chains = self.ruleSet.chains.count
+        let words = self.ruleSet.prefilter.words
+        let collections = TargetSelector.Collection.allCases.count
+        if self.unionHits.isEmpty {
+            self.unionHits = Array(repeating: 0, count: chains * collections * words)
+            self.unionCovered = Array(repeating: 0, count: chains * collections)
+        }
+        for ordinal in condition.collections {
+            let group = chain &* collections &+ ordinal
+            let entries = self.view.byCollection[ordinal]
+            var covered = Int(self.unionCovered[group])
+            while covered < entries.count {
+                let entry = entries[covered]
+                _ = self.mayMatch(entry, chain: chain, bit: bit)
+                let slot = Int(self.hitSlot[entry &* chains &+ chain])
+                for word in 0..<words { self.unionHits[group &* words &+ word] |= self.hits[slot &* words &+ word] }
+                covered += 1
+            }
+            self.unionCovered[group] = Int32(covered)
+            if self.unionHits[group &* words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0 { return true }
+        }
+        return false
+    }
+
     /// Whether the prefilter lets condition `bit` look at entry `entry` after `chain`. Values the chain left
     /// unchanged share the raw value's scan, so most values are scanned once.
     private mutating func mayMatch(_ entry: Int, chain: Int, bit: Int) -> Bool {
@@ -191,13 +234,15 @@ public struct FirewallEvaluation {
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
     private mutating func transformed(_ entry: Int, chain: Int) -> [UInt8] {
-        guard chain != 0 else { return self.view.values[entry] }
+        guard chain != 0, self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] != 0 else { return self.view.values[entry] }
         let key = entry &* self.ruleSet.chains.count &+ chain
-        if let cached = self.cache[key] { return cached }
+        let slot = self.cacheSlot[key]
+        if slot >= 0 { return self.cached[Int(slot)] }
         let step = self.ruleSet.chains[chain]
         let input = self.transformed(entry, chain: step.parent)
         let output = step.transform.map { $0.apply(input) } ?? input
-        self.cache[key] = output
+        self.cacheSlot[key] = Int32(self.cached.count)
+        self.cached.append(output)
         return output
     }
 }

@@ -19,6 +19,9 @@ public final class RuleSet: Sendable {
     let phases: [[CompiledRule]]
     /// Interned transform chains: entry `i` is chain `parent` followed by `transform`; entry 0 is empty.
     let chains: [(parent: Int, transform: Transform?)]
+    /// Per chain: the byte classes that can make any of its transforms change a value
+    /// (``TransformTriggers``); a value without them comes out of the chain unchanged.
+    let chainTriggers: [UInt32]
     /// For each exclusion, the indices (into `rules`) it selects.
     let excludedRules: [Set<Int>]
     /// Which conditions could match a value, from the literals they require.
@@ -37,6 +40,10 @@ public final class RuleSet: Sendable {
         /// The chain without `lowercase` steps: the prefilter ignores case, so it scans this form and shares
         /// the scan with the raw value whenever the other steps change nothing.
         let prefilterChain: Int
+        /// The collections its targets read (by ordinal), for the per-collection union of prefilter results.
+        let collections: [Int]
+        /// Whether a target counts values (`count(...)`) instead of matching them; counts bypass the prefilter.
+        let counts: Bool
 
         init(targets: [TargetSelector], excluded: [TargetSelector], chain: Int, operator: RuleOperator, negated: Bool, prefilter: Int?, prefilterChain: Int) {
             self.targets = targets
@@ -46,6 +53,12 @@ public final class RuleSet: Sendable {
             self.negated = negated
             self.prefilter = prefilter
             self.prefilterChain = prefilterChain
+            var collections: [Int] = []
+            for target in targets where !target.count && !collections.contains(target.collection.ordinal) {
+                collections.append(target.collection.ordinal)
+            }
+            self.collections = collections
+            self.counts = targets.contains { $0.count }
         }
     }
 
@@ -98,6 +111,11 @@ public final class RuleSet: Sendable {
         self.version = version
         self.phases = phases
         self.chains = chains
+        var triggers: [UInt32] = []
+        for (parent, transform) in chains {
+            triggers.append(triggers.isEmpty ? 0 : triggers[parent] | (transform?.triggers ?? 0))
+        }
+        self.chainTriggers = triggers
         self.excludedRules = exclusions.map { exclusion in
             Set(ordered.indices.filter { exclusion.selects(ordered[$0]) })
         }
