@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOPosix
 import ProxyCore
 import RateLimit
+import ServiceKit
 import ServiceLifecycle
 import Synchronization
 
@@ -62,7 +63,7 @@ public final class ProxyServer: Service, Sendable {
     /// Starts listening; returns the bound address (useful with port 0).
     public func start() async throws -> SocketAddress {
         let config = self.state.config
-        let channel = try await ServerBootstrap(group: self.group)
+        let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -81,12 +82,28 @@ public final class ProxyServer: Service, Sendable {
                     try handlers.addHandler(DownstreamHandler(server: self, loop: loop), name: PipelineNames.downstream)
                 }
             }
-            .bind(host: config.listen.host, port: config.listen.port)
-            .get()
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(host: config.listen.host, port: config.listen.port).get()
+        } catch {
+            throw Self.listenError(error, config.listen, setting: "listen (or RAMPART_LISTEN)")
+        }
         self.channel.withLockedValue { $0 = channel }
         guard let address = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         self.logger.info("rampart listening", metadata: ["address": "\(config.listen.host):\(address.port ?? 0)"])
         return address
+    }
+
+    /// A bind failure as a ``ServeError`` that names the address and the setting to change.
+    static func listenError(_ error: any Error, _ address: ProxyConfig.Address, setting: String) -> any Error {
+        guard let error = error as? IOError else { return error }
+        let reason = switch error.errnoCode {
+        case EADDRINUSE: "the address is already in use; stop the other server or change \(setting)"
+        case EADDRNOTAVAIL: "no interface of this machine has that address; change \(setting)"
+        case EACCES: "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE); change \(setting)"
+        default: "\(error); change \(setting)"
+        }
+        return ServeError(host: address.host, port: address.port, reason: reason)
     }
 
     /// Counts a new connection; refuses it (false) beyond the configured maximum.
@@ -187,13 +204,15 @@ public final class ProxyServer: Service, Sendable {
         self.accessLog?.sink.flush()
     }
 
-    /// Serves until graceful shutdown (SIGTERM/SIGINT through a `ServiceGroup`), then stops.
+    /// Serves until graceful shutdown (SIGTERM/SIGINT through a `ServiceGroup`) or cancellation, then stops.
     public func run() async throws {
         _ = try await self.start()
         let listener = self.channel.withLockedValue { $0 }
-        try await withGracefulShutdownHandler {
+        // Cancellation too: when another service of the group fails (the admin port is taken, say), the group
+        // cancels the rest, and the listener must close for the process to exit.
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await listener?.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             listener?.close(promise: nil)
         }
         try await self.group.shutdownGracefully()

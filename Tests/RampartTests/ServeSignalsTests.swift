@@ -66,4 +66,35 @@ import TestSupport
         #expect(lines(log).count == 1 && lines(log).first?.contains("\"path\":\"/after\"") == true)
         #expect(kill(Int32(proxy.pid), 0) == 0, "neither signal ended the process")
     }
+
+    /// A socket listening on a free loopback port, held until the returned descriptor is closed.
+    static func occupiedPort() throws -> (descriptor: Int32, port: Int) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        }
+        guard bound else { throw RawHTTPConnection.Failure.connect(errno) }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test(arguments: ["RAMPART_LISTEN", "RAMPART_ADMIN_LISTEN"])
+    func aTakenPortEndsStartWithAClearError(variable: String) async throws {
+        let rules = try RulesFixture()
+        try "upstreams:\n  a: {servers: [127.0.0.1:1]}\nroutes:\n  - {path_prefix: /, upstream: a}\nrules: \(rules.root)\n"
+            .write(toFile: rules.root + "/rampart.yaml", atomically: true, encoding: .utf8)
+        let taken = try Self.occupiedPort()
+        defer { close(taken.descriptor) }
+        let free = variable == "RAMPART_LISTEN" ? "RAMPART_ADMIN_LISTEN" : "RAMPART_LISTEN"
+        let result = try await runProgram("/usr/bin/timeout", [
+            "20", "/usr/bin/env", "\(variable)=127.0.0.1:\(taken.port)", "\(free)=127.0.0.1:\(try freePort())",
+            CheckCommandTests.binary, "serve", "--config", rules.root + "/rampart.yaml", "--log-level", "warning",
+        ])
+        #expect(result.status == 1, "rampart exits instead of serving half: \(result.errors)")
+        #expect(result.errors.contains("cannot listen on 127.0.0.1:\(taken.port): the address is already in use"), "\(result.errors)")
+        #expect(result.errors.contains(variable))
+    }
 }

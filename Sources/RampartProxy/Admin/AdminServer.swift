@@ -58,7 +58,7 @@ public final class AdminServer: Service, Sendable {
             try await server.run()
         } catch {
             for waiter in self.waiters.withLockedValue({ list in defer { list = [] }; return list }) { waiter.resume(returning: nil) }
-            throw error
+            throw ProxyServer.listenError(error, self.address, setting: "admin.listen (or RAMPART_ADMIN_LISTEN)")
         }
     }
 

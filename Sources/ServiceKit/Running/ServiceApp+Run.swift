@@ -48,5 +48,12 @@ public struct ServeError: Error, Sendable, CustomStringConvertible {
     /// Why it failed and what to do.
     public let reason: String
 
+    /// An error for `host`:`port`, with the reason and what to do.
+    public init(host: String, port: Int, reason: String) {
+        self.host = host
+        self.port = port
+        self.reason = reason
+    }
+
     public var description: String { "cannot listen on \(self.host):\(self.port): \(self.reason)" }
 }
