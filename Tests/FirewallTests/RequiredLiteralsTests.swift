@@ -14,12 +14,17 @@ import Testing
         (#"(?:x|y)z{2,}"#, ["zz"]),
         (#"\.\./|\.\.\\"#, ["../", "..\\"]),
         (#"\x41B"#, ["ab"]),
+        // A small class: a match holds one of its bytes.
+        (#"[abc]+"#, ["a", "b", "c"]),
+        (#"(?i)['"`]\s*="#, ["'", "\"", "`"]),
+        (#"[\x00-\x03\x7f]"#, ["\u{0}", "\u{1}", "\u{2}", "\u{3}", "\u{7F}"]),
+        (#"[=<>]"#, ["=", "<", ">"]),
     ] as [(String, Set<String>)])
     func findsRequiredLiterals(pattern: String, expected: Set<String>) {
         #expect(RequiredLiterals.of(pattern) == expected)
     }
 
-    @Test(arguments: [#"a?b?"#, #"[abc]+"#, #"\d+|xyz"#, #"(?=abc)\w+"#, #"(a)\1"#, #"x*"#, #"(ab|)c?"#])
+    @Test(arguments: [#"a?b?"#, #"[^abc]+"#, #"[\d,]"#, #"[\x00-\x7f]"#, #"\d+|xyz"#, #"(?=abc)\w+"#, #"(a)\1"#, #"x*"#, #"(ab|)c?"#])
     func givesUpWhenNothingIsRequired(pattern: String) {
         #expect(RequiredLiterals.of(pattern) == nil)
     }

@@ -150,6 +150,12 @@ enum RequiredLiterals {
             case UInt8(ascii: "\\"):
                 return self.escape()
             case UInt8(ascii: "["):
+                let start = self.index
+                if let members = self.smallClass() {
+                    // A match holds one of the class's bytes: a group of one-byte branches.
+                    return .group(members.map { [.byte($0)] })
+                }
+                self.index = start
                 return self.skipClass() ? .other : nil
             case UInt8(ascii: "("):
                 return self.group()
@@ -183,6 +189,69 @@ enum RequiredLiterals {
             default:
                 return .byte(next)
             }
+        }
+
+        /// The bytes of a positive class of at most 32 ASCII bytes written as literals, escapes and ranges
+        /// (`['"`]`, `[\x00-\x08\x7f]`, `[=<>]`); nil for anything else (negation, `\d`, POSIX names), and
+        /// the caller skips it as an unknown class.
+        private mutating func smallClass() -> [UInt8]? {
+            guard self.peek() != UInt8(ascii: "^"), self.peek() != UInt8(ascii: "]") else { return nil }
+            var members = Set<UInt8>()
+            var previous: UInt8?
+            while let byte = self.peek() {
+                self.index += 1
+                var value = byte
+                switch byte {
+                case UInt8(ascii: "]"):
+                    return members.count <= 32 ? members.sorted() : nil
+                case UInt8(ascii: "["):
+                    return nil
+                case UInt8(ascii: "\\"):
+                    guard let next = self.peek() else { return nil }
+                    self.index += 1
+                    switch next {
+                    case UInt8(ascii: "x"):
+                        guard let high = self.peek(), let low = self.peek(1),
+                              let parsed = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+                        self.index += 2
+                        value = parsed
+                    case UInt8(ascii: "n"): value = 0x0A
+                    case UInt8(ascii: "r"): value = 0x0D
+                    case UInt8(ascii: "t"): value = 0x09
+                    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                        return nil
+                    default: value = next
+                    }
+                case UInt8(ascii: "-") where previous != nil && self.peek() != UInt8(ascii: "]"):
+                    // A range: from the previous member to the next one.
+                    guard let low = previous else { return nil }
+                    let before = self.index
+                    guard let end = self.smallClassMember() else { return nil }
+                    guard end >= low, Int(end) - Int(low) <= 32 else {
+                        self.index = before
+                        return nil
+                    }
+                    for member in low...end { members.insert(member) }
+                    previous = nil
+                    continue
+                default: break
+                }
+                guard value < 0x80 else { return nil }
+                members.insert(value)
+                previous = value
+            }
+            return nil
+        }
+
+        /// One member after a range's `-`: a plain byte or a `\xHH` escape.
+        private mutating func smallClassMember() -> UInt8? {
+            guard let byte = self.peek() else { return nil }
+            self.index += 1
+            guard byte == UInt8(ascii: "\\") else { return byte < 0x80 && byte != UInt8(ascii: "]") ? byte : nil }
+            guard self.peek() == UInt8(ascii: "x"), let high = self.peek(1), let low = self.peek(2),
+                  let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16), value < 0x80 else { return nil }
+            self.index += 3
+            return value
         }
 
         /// Skips `[...]` (with `\]`, a leading `]` or `^]`, and `[:name:]`).

@@ -59,7 +59,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             self.exchange = nil
             self.abandonUpstream(exchange)
             self.release(exchange)
-            self.finishRecord(status: exchange.responseStarted ? exchange.responseStatus : 499, bytes: exchange.responseBytes, reason: "the client closed the connection")
+            // Unless an answer was already counted (a parse error answered mid-request, say).
+            if self.record != nil {
+                self.finishRecord(status: exchange.responseStarted ? exchange.responseStatus : 499, bytes: exchange.responseBytes, reason: "the client closed the connection")
+            }
         }
         self.context = nil
         context.fireChannelInactive()
