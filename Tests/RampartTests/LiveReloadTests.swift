@@ -9,7 +9,8 @@ import TestSupport
 /// Live reload under continuous load: rule files are changed, broken and fixed while clients send requests
 /// over keep-alive connections. No request may fail, and each change must apply within a second.
 @Suite struct LiveReloadTests {
-    /// Clients on Dispatch threads, each on one keep-alive connection, recording every status with its time.
+    /// Clients on Dispatch threads, each on one keep-alive connection, recording every status with the time its
+    /// request was sent: a request keeps the rules it started with, so phases are told apart by send time.
     final class Load: Sendable {
         let results = Locked<[(time: Date, status: Int)]>([])
         let failures = Locked<[String]>([])
@@ -21,9 +22,10 @@ import TestSupport
                     do {
                         let connection = try RawHTTPConnection(port: port)
                         while self.running.withLock({ $0 }) {
+                            let sent = Date()
                             connection.send("GET \(path) HTTP/1.1\r\nHost: load\r\n\r\n")
                             let response = try connection.readResponse()
-                            self.results.withLock { $0.append((Date(), response.status)) }
+                            self.results.withLock { $0.append((sent, response.status)) }
                             if response.header("connection") == "close" {
                                 self.failures.withLock { $0.append("the proxy closed a keep-alive connection after \(response.status)") }
                                 return
@@ -36,7 +38,7 @@ import TestSupport
             }
         }
 
-        /// Waits until a response after `since` has `status`; returns when it came.
+        /// Waits until a request sent after `since` is answered with `status`; returns when it was sent.
         func waitFor(status: Int, after since: Date, timeout: Double = 10) async throws -> Date? {
             let end = Date().addingTimeInterval(timeout)
             while Date() < end {

@@ -54,13 +54,14 @@ import TestSupport
         #expect(reload?["result"] == "ok")
 
         // SIGUSR1: after the log is moved away, new lines go to a new file of the same name.
-        #expect(try await get(proxy.port, "/before").status == 502)
+        #expect(try await get(proxy.port, "/before").status == 502, "nothing listens on the upstream's port")
         for _ in 0..<100 where lines(log).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         #expect(lines(log).count == 1)
         try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
         #expect(kill(Int32(proxy.pid), SIGUSR1) == 0)
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: log) { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(try await get(proxy.port, "/after").status == 503, "the dead server is backing off after /before")
+        // 503 while the dead server backs off after /before, 502 once its back-off is over (a slow run).
+        #expect([502, 503].contains(try await get(proxy.port, "/after").status))
         for _ in 0..<100 where lines(log).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         #expect(lines(log + ".1").count == 1 && lines(log + ".1").first?.contains("\"path\":\"/before\"") == true)
         #expect(lines(log).count == 1 && lines(log).first?.contains("\"path\":\"/after\"") == true)
