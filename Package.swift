@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "RampartProxy",
             dependencies: [
-                "ProxyCore", "Firewall", "RateLimit", "ServiceKit",
+                "ProxyCore", "Firewall", "RateLimit", "RateLimitRedis", "ServiceKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

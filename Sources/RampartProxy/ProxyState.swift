@@ -12,6 +12,8 @@ final class ProxyState: Sendable {
     let forwarded: ForwardedHeaders
     let firewall: RuleSet
     let rateLimiter: RateLimiter
+    /// Whether a rate-limit policy keys on a cookie (else the Cookie header is not parsed for limits).
+    let limitsReadCookies: Bool
 
     init(config: ProxyConfig, firewall: RuleSet, rateLimiter: RateLimiter) {
         self.config = config
@@ -20,5 +22,6 @@ final class ProxyState: Sendable {
         self.forwarded = ForwardedHeaders(addForwarded: config.forwardedHeader)
         self.firewall = firewall
         self.rateLimiter = rateLimiter
+        self.limitsReadCookies = rateLimiter.readsCookies
     }
 }

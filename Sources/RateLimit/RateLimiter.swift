@@ -46,6 +46,11 @@ public final class RateLimiter: Sendable {
         self.inFlight = inFlight
     }
 
+    /// Whether any policy keys on a cookie, so a caller can skip parsing cookies when none does.
+    public var readsCookies: Bool {
+        self.policies.contains { $0.key.contains { if case .cookie = $0 { true } else { false } } }
+    }
+
     /// A limiter over `policies` that shares this one's stores, for a reload: the buckets of policies that did
     /// not change (same name, rate, burst and cost) keep their tokens, and slots held by requests in flight
     /// are released into the same counters.

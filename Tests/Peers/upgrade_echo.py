@@ -1,4 +1,5 @@
-"""A backend that accepts any protocol upgrade, then echoes bytes upper-cased. Usage: upgrade_echo.py PORT"""
+"""A backend that accepts any protocol upgrade, then echoes bytes upper-cased; GET .../hop answers with
+hop-by-hop response headers a proxy must drop. Usage: upgrade_echo.py PORT"""
 import sys
 
 from peer_lifetime import serve_connections
@@ -15,6 +16,10 @@ def serve(connection):
         request, _, early = head.partition(b"\r\n\r\n")
         lines = request.decode("latin-1").split("\r\n")
         headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in lines[1:] if ":" in line}
+        if lines[0].split(" ")[1].endswith("/hop"):
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: timeout=5\r\n"
+                               b"X-Secret: s\r\nProxy-Connection: keep-alive\r\nTrailer: X-T\r\nX-Kept: yes\r\n\r\nok")
+            return
         if headers.get("upgrade", "").lower() != "websocket":
             connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             return

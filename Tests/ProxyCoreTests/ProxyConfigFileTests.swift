@@ -45,6 +45,12 @@ import Testing
         #expect(throws: RuleFileError.self) { try ProxyConfigFile.parse(Self.valid, file: "r.yaml", environment: ["RAMPART_LISTEN": "nonsense"]) }
     }
 
+    @Test func readsTheRateLimitStore() throws {
+        let config = try ProxyConfigFile.parse("rate_limit_store: {redis: 127.0.0.1:6379, timeout: 250ms}\n", file: "rampart.yaml")
+        #expect(config.rateLimitStore == .redis(ProxyConfig.Address(host: "127.0.0.1", port: 6379), timeout: 0.25))
+        #expect(try ProxyConfigFile.parse("listen: 127.0.0.1:8080\n", file: "rampart.yaml").rateLimitStore == .local)
+    }
+
     @Test func readsTheAccessLogAndReloadSettings() throws {
         let config = try ProxyConfigFile.parse(
             "access_log: {path: /var/log/rampart/access.log, sample_allowed: 0.25}\nreload: {watch: false, poll_interval: 2s}\n", file: "rampart.yaml"
@@ -68,6 +74,8 @@ import Testing
         ("access_log: {sample_allowed: 0.5}\n", 1, "access_log needs a path"),
         ("access_log:\n  path: stdout\n  sample_allowed: 2\n", 3, "share between 0 and 1"),
         ("reload: {watch: yes, poll_every: 1s}\n", 1, "unknown field \"poll_every\""),
+        ("rate_limit_store: {timeout: 1s}\n", 1, "needs redis: host:port"),
+        ("rate_limit_store:\n  redis: localhost\n", 2, "host:port"),
     ] as [(String, Int, String)])
     func rejectsWithPosition(yaml: String, line: Int, message: String) throws {
         let error = try #require(throws: RuleFileError.self) { try ProxyConfigFile.parse(yaml, file: "rampart.yaml") }

@@ -64,6 +64,17 @@ import TestSupport
             action: deny
         """
 
+    /// When the proxy's rule set stops being `version` (polled every 10 ms), and the new version.
+    static func swap(of proxy: ProxyHarness, from version: String, timeout: Double = 10) async -> (time: Date, version: String)? {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            let now = await proxy.server.status().rulesVersion
+            if now != version { return (Date(), now) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
     @Test func rulesChangeBreakAndRecoverUnderLoadWithoutAFailedRequest() async throws {
         let rules = try RulesFixture()
         try await AdminTests.withProxyAndAdmin(rulesDirectory: rules.root) { proxy, admin in
@@ -78,11 +89,15 @@ import TestSupport
             _ = try #require(try await load.waitFor(status: 200, after: .distantPast), "the load never got through")
             #expect(Set(load.statuses(after: .distantPast)) == [200])
 
-            // Change: a new rule file blocks the canary.
+            // Change: a new rule file blocks the canary. The swap is timed by watching the rule set's version
+            // (clients that wait on slow responses would time it late); every request sent after it is blocked.
             let added = Date()
+            let original = await proxy.server.status().rulesVersion
             try rules.write("firewall/canary.yaml", Self.canaryRule)
-            let blockedAt = try #require(try await load.waitFor(status: 403, after: added), "the new rule never applied")
-            #expect(blockedAt.timeIntervalSince(added) < 1.0, "applied \(blockedAt.timeIntervalSince(added)) s after the change")
+            let swappedIn = try #require(await Self.swap(of: proxy, from: original), "the new rule never applied")
+            #expect(swappedIn.time.timeIntervalSince(added) < 1.0, "applied \(swappedIn.time.timeIntervalSince(added)) s after the change")
+            _ = try #require(try await load.waitFor(status: 403, after: swappedIn.time), "no request met the new rule")
+            #expect(Set(load.statuses(after: swappedIn.time)) == [403])
 
             // Break: an invalid file is refused, and the rules in use keep serving.
             let broken = Date()
@@ -103,8 +118,10 @@ import TestSupport
             let fixed = Date()
             try rules.remove("firewall/zz-broken.yaml")
             try rules.remove("firewall/canary.yaml")
-            let passedAt = try #require(try await load.waitFor(status: 200, after: fixed), "the fix never applied")
-            #expect(passedAt.timeIntervalSince(fixed) < 1.0, "applied \(passedAt.timeIntervalSince(fixed)) s after the change")
+            let swappedBack = try #require(await Self.swap(of: proxy, from: swappedIn.version), "the fix never applied")
+            #expect(swappedBack.time.timeIntervalSince(fixed) < 1.0, "applied \(swappedBack.time.timeIntervalSince(fixed)) s after the change")
+            _ = try #require(try await load.waitFor(status: 200, after: swappedBack.time), "no request passed after the fix")
+            #expect(Set(load.statuses(after: swappedBack.time)) == [200])
             #expect(try await admin.stats()["rules"]?["last_reload"]?["result"] == "ok")
 
             try await Task.sleep(for: .milliseconds(200))

@@ -240,7 +240,8 @@ import TestSupport
         }
     }
 
-    @Test func aWebSocketUpgradeIsTunnelled() async throws {
+    /// A proxy whose `/ws` route goes to the raw-socket peer upgrade_echo.py.
+    static func withUpgradePeer(_ body: @Sendable (ProxyHarness) async throws -> Void) async throws {
         let backend = try ChildProcess("python3", arguments: { [peerScript("upgrade_echo.py"), String($0)] })
         try await backend.ready()
         let backendPort = backend.port
@@ -248,6 +249,12 @@ import TestSupport
             config.upstreams.append(ProxyConfig.Upstream(name: "ws", servers: [ProxyConfig.Address(host: "127.0.0.1", port: backendPort)]))
             config.routes.insert(ProxyConfig.Route(name: "ws", pathPrefix: "/ws", upstream: "ws"), at: 0)
         }) { proxy, _ in
+            try await body(proxy)
+        }
+    }
+
+    @Test func aWebSocketUpgradeIsTunnelled() async throws {
+        try await Self.withUpgradePeer { proxy in
             let port = proxy.port
             let (switched, echoed) = try await offloaded {
                 let connection = try RawHTTPConnection(port: port)
@@ -262,6 +269,19 @@ import TestSupport
             #expect(switched.header("Upgrade") == "websocket")
             #expect(switched.header("X-Seen-Forwarded-For") == "127.0.0.1")
             #expect(String(decoding: echoed, as: UTF8.self) == "HELLO THROUGH THE TUNNEL")
+        }
+    }
+
+    @Test func hopByHopResponseHeadersAreDropped() async throws {
+        try await Self.withUpgradePeer { proxy in
+            let response = try await proxy.request("GET /ws/hop HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(response.status == 200)
+            #expect(response.text == "ok")
+            #expect(response.header("X-Kept") == "yes")
+            for name in ["Keep-Alive", "X-Secret", "Proxy-Connection", "Trailer"] {
+                #expect(response.header(name) == nil, "\(name) is hop-by-hop (X-Secret because Connection names it)")
+            }
+            #expect(response.header("Connection") == "close", "the proxy's own Connection for this client")
         }
     }
 

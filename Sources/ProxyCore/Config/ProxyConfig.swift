@@ -98,6 +98,15 @@ public struct ProxyConfig: Sendable {
         }
     }
 
+    /// Where token buckets live.
+    public enum RateLimitStore: Sendable, Equatable {
+        /// In this process: each instance limits on its own.
+        case local
+        /// In Redis, shared by every instance that names the same server; `timeout` in seconds per decision,
+        /// after which each policy's `on_store_error` decides.
+        case redis(Address, timeout: Double)
+    }
+
     /// The traffic listener.
     public var listen = Address(host: "127.0.0.1", port: 8080)
     /// The admin listener.
@@ -129,6 +138,8 @@ public struct ProxyConfig: Sendable {
     /// Put the RateLimit fields on passing responses too.
     public var rateLimitHeadersOnSuccess = true
 
+    /// Where rate-limit buckets live.
+    public var rateLimitStore = RateLimitStore.local
     /// The access log; nil logs no requests.
     public var accessLog: AccessLog?
     /// Reload rules and policies when a file in the rules directory changes (inotify, else polling).

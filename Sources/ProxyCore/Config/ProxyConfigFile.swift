@@ -42,7 +42,7 @@ public enum ProxyConfigFile {
     private static func read(_ root: Node?, _ yaml: YAMLReader) throws(RuleFileError) -> ProxyConfig {
         var config = ProxyConfig()
         guard let root else { return config }
-        let top = try yaml.mapping(root, allowed: ["listen", "admin", "upstreams", "routes", "rules", "reload", "forwarding", "limits", "rate_limit_headers", "access_log"], what: "the config")
+        let top = try yaml.mapping(root, allowed: ["listen", "admin", "upstreams", "routes", "rules", "reload", "forwarding", "limits", "rate_limit_headers", "rate_limit_store", "access_log"], what: "the config")
         if let node = top["listen"] { config.listen = try self.address(node, "listen", yaml) }
         if let node = top["admin"] {
             let fields = try yaml.mapping(node, allowed: ["listen", "token"], what: "admin")
@@ -54,6 +54,12 @@ public enum ProxyConfigFile {
             let fields = try yaml.mapping(node, allowed: ["watch", "poll_interval"], what: "reload")
             if let value = fields["watch"] { config.watchRules = try yaml.bool(value, "reload.watch") }
             if let value = fields["poll_interval"] { config.rulesPollInterval = try self.seconds(value, "reload.poll_interval", yaml) }
+        }
+        if let node = top["rate_limit_store"] {
+            let fields = try yaml.mapping(node, allowed: ["redis", "timeout"], what: "rate_limit_store")
+            guard let server = fields["redis"] else { throw yaml.error(node, "rate_limit_store needs redis: host:port (without it, buckets stay in this process)") }
+            let timeout = try fields["timeout"].map { (node) throws(RuleFileError) in try self.seconds(node, "rate_limit_store.timeout", yaml) } ?? 0.1
+            config.rateLimitStore = .redis(try self.address(server, "rate_limit_store.redis", yaml), timeout: timeout)
         }
         if let node = top["access_log"] {
             let fields = try yaml.mapping(node, allowed: ["path", "sample_allowed"], what: "access_log")

@@ -43,6 +43,8 @@ public struct TrafficStats: Sendable {
     public var rateLimitRejections: [String: Int] = [:]
     /// Requests a shadow policy would have rejected, by policy name.
     public var rateLimitShadowRejections: [String: Int] = [:]
+    /// Rate-limit decisions the shared store (Redis) could not make, so `on_store_error` decided.
+    public var rateLimitStoreErrors = 0
     /// Upstream failures by kind.
     public var upstreamErrors: [UpstreamError: Int] = [:]
     /// Request durations in microseconds, from the request head to the end of the response.
@@ -107,6 +109,7 @@ public struct TrafficStats: Sendable {
         self.firewallRuleErrors += other.firewallRuleErrors
         self.rateLimitRejections.merge(other.rateLimitRejections, uniquingKeysWith: +)
         self.rateLimitShadowRejections.merge(other.rateLimitShadowRejections, uniquingKeysWith: +)
+        self.rateLimitStoreErrors += other.rateLimitStoreErrors
         self.upstreamErrors.merge(other.upstreamErrors, uniquingKeysWith: +)
         self.latency.add(other.latency)
     }

@@ -47,6 +47,7 @@ enum PrometheusExporter {
         for (policy, count) in traffic.rateLimitShadowRejections.sorted(by: { $0.key < $1.key }) {
             counter("rampart_ratelimit_shadow_rejections_total", "Requests a shadow policy would have rejected.", [("policy", policy)], count)
         }
+        counter("rampart_ratelimit_store_errors_total", "Decisions the shared store could not make (on_store_error decided).", [], traffic.rateLimitStoreErrors)
         for kind in TrafficStats.UpstreamError.allCases {
             counter("rampart_upstream_errors_total", "Upstream failures: connect, timeout, reset.", [("kind", kind.rawValue)], traffic.upstreamErrors[kind] ?? 0)
         }

@@ -29,6 +29,7 @@ enum StatsReport {
             "rate_limit": .object([
                 "rejected": Self.counts(traffic.rateLimitRejections),
                 "shadow": Self.counts(traffic.rateLimitShadowRejections),
+                "store_errors": .int(traffic.rateLimitStoreErrors),
             ]),
             "upstreams": .array(status.upstreams.map { upstream in
                 .object([

@@ -32,6 +32,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private var headDeadline: NIODeadline?
     /// The request being answered, for the access log and stats; nil between requests.
     private var record: RequestRecord?
+    /// The shared rate-limit store (Redis) is deciding the current request; later parts wait in `queued`.
+    private var awaitingLimits = false
 
     init(server: ProxyServer, loop: LoopContext) {
         self.server = server
@@ -55,6 +57,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.loop.stats.connectionsClosed += 1
         self.loop.unwatch(self)
         self.headDeadline = nil
+        if self.awaitingLimits, self.record != nil {
+            self.finishRecord(status: 499, bytes: 0, reason: "the client closed the connection")
+        }
         if let exchange = self.exchange {
             self.exchange = nil
             self.abandonUpstream(exchange)
@@ -75,7 +80,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             if case .end = part { self.discarding = false }
             return
         }
-        if let exchange = self.exchange, exchange.requestEnded {
+        if self.awaitingLimits || self.exchange?.requestEnded == true {
             self.queued.append(part)
             return
         }
@@ -156,13 +161,67 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.record?.client = resolution.client
         self.record?.requestID = requestID
         let headerList = head.headers.map { ($0.name, $0.value) }
+        let pending = PendingRequest(
+            head: head, state: state, hasBody: hasBody, route: route, resolution: resolution, tunnel: tunnel,
+            forwardedHeaders: headers, requestID: requestID, headerList: headerList
+        )
 
-        // Rate limits.
+        // Rate limits: decided here, or by the shared store on this loop's Redis connection.
         let rateRequest = RateLimitRequest(
             method: head.method.rawValue, path: String(path), host: host, clientAddress: resolution.client,
-            headers: headerList, cookies: Self.cookies(head.headers), route: route.route.name
+            headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.headers) : [:], route: route.route.name
         )
-        let rateDecision = state.rateLimiter.check(rateRequest)
+        guard let redis = self.loop.redis else {
+            return self.afterLimits(pending, state.rateLimiter.check(rateRequest))
+        }
+        let plan = state.rateLimiter.plan(rateRequest)
+        guard !plan.takes.isEmpty else {
+            return self.afterLimits(pending, state.rateLimiter.finish(plan, outcomes: []))
+        }
+        // Until Redis answers, the client is not read and what already arrived waits in `queued`.
+        self.awaitingLimits = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        redis.decide(plan.takes).hop(to: self.loop.eventLoop).assumeIsolated().whenComplete { result in
+            self.awaitingLimits = false
+            let decision: RateLimitDecision
+            switch result {
+            case .success(let outcomes):
+                decision = state.rateLimiter.finish(plan, outcomes: outcomes)
+            case .failure(let error):
+                self.loop.stats.rateLimitStoreErrors += 1
+                decision = state.rateLimiter.finish(plan, storeFailure: error)
+            }
+            guard let context = self.context, !self.closing else {
+                state.rateLimiter.release(decision)
+                return
+            }
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            self.afterLimits(pending, decision)
+            self.processQueued()
+        }
+    }
+
+    /// What `begin` learned about a request, carried past an asynchronous rate-limit decision.
+    private struct PendingRequest {
+        let head: HTTPRequestHead
+        let state: ProxyState
+        let hasBody: Bool
+        let route: RouteTable.Entry
+        let resolution: ClientAddressResolver.Resolution
+        let tunnel: Bool
+        let forwardedHeaders: HTTPHeaders
+        let requestID: String
+        let headerList: [(String, String)]
+    }
+
+    /// The request path after the rate limits: a 429, or the firewall's headers phase and then forwarding.
+    private func afterLimits(_ pending: PendingRequest, _ rateDecision: RateLimitDecision) {
+        guard let context = self.context else {
+            pending.state.rateLimiter.release(rateDecision)
+            return
+        }
+        let (head, state, hasBody, route, requestID) = (pending.head, pending.state, pending.hasBody, pending.route, pending.requestID)
+        let (tunnel, headers, headerList, resolution) = (pending.tunnel, pending.forwardedHeaders, pending.headerList, pending.resolution)
         for shadow in rateDecision.shadowRejections { self.loop.stats.rateLimitShadowRejections[shadow.policy, default: 0] += 1 }
         if let rejection = rateDecision.rejection {
             self.loop.stats.rateLimitRejections[rejection.policy, default: 0] += 1
@@ -406,10 +465,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     /// The response head for the client: the backend's, without hop-by-hop fields, with rate-limit fields.
     private func responseHead(_ upstream: HTTPResponseHead, _ exchange: Exchange) -> HTTPResponseHead {
         var head = HTTPResponseHead(version: exchange.head.version, status: upstream.status)
-        var dropped: Set<String> = ["connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection"]
-        for value in upstream.headers[canonicalForm: "connection"] { dropped.insert(value.lowercased()) }
-        if exchange.switchingProtocols { dropped.subtract(["connection", "upgrade"]) }
-        for (name, value) in upstream.headers where !dropped.contains(name.lowercased()) {
+        // Named by the backend's Connection header: dropped too. Most responses name none (or keep-alive).
+        // On a 101 the Upgrade and Connection fields are the handshake and stay.
+        let tunnel = exchange.switchingProtocols
+        let named = upstream.headers[canonicalForm: "connection"].map { $0.lowercased() }.filter { token in
+            token != "keep-alive" && token != "close" && !(tunnel && (token == "upgrade" || token == "connection"))
+        }
+        for (name, value) in upstream.headers {
+            if Self.isHopByHop(name, tunnel: tunnel) { continue }
+            if !named.isEmpty, named.contains(name.lowercased()) { continue }
             head.headers.add(name: name, value: value)
         }
         if exchange.state.config.rateLimitHeadersOnSuccess, let decision = exchange.rateDecision {
@@ -478,7 +542,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             self.context?.close(promise: nil)
             return
         }
-        while self.exchange == nil || !(self.exchange?.requestEnded ?? false), let part = self.queued.popFirst() {
+        self.processQueued()
+    }
+
+    /// Handles parts that waited (pipelined requests, or parts that arrived during a rate-limit decision), up to
+    /// the end of the current request; then waits for the next head if nothing is left.
+    private func processQueued() {
+        while !self.awaitingLimits, self.exchange?.requestEnded != true, let part = self.queued.popFirst() {
             if self.closing { return }
             if self.discarding {
                 if case .end = part { self.discarding = false }
@@ -486,7 +556,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             }
             self.handle(part)
         }
-        if self.exchange == nil && self.queued.isEmpty { self.armHeadTimer() }
+        if self.exchange == nil && self.queued.isEmpty && !self.awaitingLimits && !self.closing { self.armHeadTimer() }
     }
 
     private func fail(_ exchange: Exchange, _ response: ErrorResponse) {
@@ -542,6 +612,17 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let config = self.server.state.config
         let seconds = self.servedRequests == 0 ? config.headerTimeout : config.idleTimeout
         self.headDeadline = .now() + .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Hop-by-hop response fields, compared without allocating: Connection and Upgrade stay on a 101.
+    static func isHopByHop(_ name: String, tunnel: Bool) -> Bool {
+        let length = name.utf8.count
+        guard length >= 2, length <= 16 else { return false }
+        func equals(_ lowercase: String) -> Bool {
+            lowercase.utf8.count == length && zip(name.utf8, lowercase.utf8).allSatisfy { ($0 | 0x20) == $1 || $0 == $1 }
+        }
+        if equals("keep-alive") || equals("te") || equals("trailer") || equals("proxy-connection") { return true }
+        return !tunnel && (equals("connection") || equals("upgrade"))
     }
 
     /// Counts the firewall's final decision on a request: its blocks, or what detection-only rules would

@@ -1,6 +1,7 @@
 import NIOCore
 import ProxyCore
 import RateLimit
+import RateLimitRedis
 
 /// One event loop's own upstream state: idle keep-alive connections per server and each upstream's server
 /// selector. Only its loop touches it, so a request and its upstream connection never cross threads and no
@@ -27,6 +28,8 @@ final class LoopContext {
     var requestIDs = RequestIDGenerator()
     /// What this loop has counted; the admin listener merges every loop's.
     var stats = TrafficStats()
+    /// The shared bucket store over this loop's own Redis connection, when the config names one.
+    let redis: RedisBucketStore?
     /// Connections with deadlines to watch, by identity.
     private var watched: [ObjectIdentifier: DownstreamHandler] = [:]
     private var sweeping = false
@@ -38,6 +41,13 @@ final class LoopContext {
         self.eventLoop = eventLoop
         self.selectors = config.upstreams.map { ServerSelector(count: $0.servers.count, backoff: $0.failureBackoff) }
         self.idleTimeouts = config.upstreams.map { .milliseconds(Int64($0.idleTimeout * 1000)) }
+        switch config.rateLimitStore {
+        case .local:
+            self.redis = nil
+        case .redis(let address, let timeout):
+            let wait = TimeAmount.milliseconds(Int64(timeout * 1000))
+            self.redis = RedisBucketStore(connection: RedisConnection(host: address.host, port: address.port, eventLoop: eventLoop, connectTimeout: wait, commandTimeout: wait))
+        }
     }
 
     /// Watches `handler`'s deadlines. One sweep every 250 ms checks every connection of the loop, instead of
