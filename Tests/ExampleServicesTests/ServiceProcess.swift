@@ -2,9 +2,8 @@ import Foundation
 import TestSupport
 
 /// A built example service running as a child process (`swift build` puts it in .build/debug).
-final class ServiceProcess: @unchecked Sendable {
-    // @unchecked: `process` and the pipes are set in init and only read afterwards; Foundation's Process is
-    // not annotated Sendable but its terminate/wait calls are thread-safe.
+final class ServiceProcess: @unchecked Sendable {  // safe: `process` and the pipes are set in init, then only read
+    // Foundation's Process is not annotated Sendable, but its terminate and wait calls are thread-safe.
     let process = Process()
     private let stdout = Pipe()
     private let stderr = Pipe()
