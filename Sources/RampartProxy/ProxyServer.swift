@@ -183,7 +183,8 @@ public final class ProxyServer: Service, Sendable {
             upstreams: upstreams,
             ruleSet: state.firewall,
             policies: state.rateLimiter.policies.map(\.name),
-            lastReload: self.lastReload.withLockedValue { $0 }
+            lastReload: self.lastReload.withLockedValue { $0 },
+            accessLog: self.accessLog.map { ($0.sink.path, $0.sink.droppedLines) }
         )
     }
 

@@ -97,6 +97,22 @@ import TestSupport
         #expect(String(decoding: line, as: UTF8.self) == #"{"duration_ms":1.5,"path":"/a\"b","rule_ids":[1,2],"status":403,"time":"2025-11-25T18:30:00.007Z"}"# + "\n")
     }
 
+    @Test func failedWritesAreCountedNotFatal() async throws {
+        // /dev/full accepts the open and fails every write with ENOSPC, as a full disk does.
+        let log = AccessLogger(sink: try AccessLogSink(path: "/dev/full"))
+        let seen = Locked(0)
+        try await EchoBackend.make(seen: seen).withLiveClient { client in
+            let proxy = try await ProxyHarness.start(backendPort: try #require(client.port), accessLog: log)
+            for _ in 0..<3 { #expect(try await proxy.request("GET /app/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200) }
+            log.sink.flush()
+            #expect(log.sink.droppedLines == 3)
+            let status = await proxy.server.status()
+            #expect(status.accessLog?.droppedLines == 3)
+            #expect(status.accessLog?.path == "/dev/full")
+            try await proxy.stop()
+        }
+    }
+
     @Test func anUnwritableLogPathIsAClearError() {
         let error = #expect(throws: AccessLogError.self) { try AccessLogSink(path: "/nonexistent-dir/access.log") }
         #expect(error?.description.contains("/nonexistent-dir/access.log: No such file or directory") == true)

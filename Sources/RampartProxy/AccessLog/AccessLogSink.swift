@@ -1,4 +1,5 @@
 import Foundation
+import RateLimit
 import Synchronization
 
 #if canImport(Glibc)
@@ -14,6 +15,10 @@ public final class AccessLogSink: Sendable {
     private struct State {
         var descriptor: Int32
         var pending: [UInt8] = []
+        /// Lines lost to failed writes (a full disk, a closed pipe).
+        var dropped = 0
+        /// When a failed write was last reported on standard error (monotonic seconds).
+        var reported: Double = -.infinity
     }
 
     /// `stdout`, or the path of the file, appended to.
@@ -40,7 +45,7 @@ public final class AccessLogSink: Sendable {
 
     deinit {
         self.state.withLock { state in
-            Self.writeOut(&state)
+            Self.writeOut(&state, path: self.path)
             if state.descriptor > 2 { _ = close(state.descriptor) }
         }
     }
@@ -52,17 +57,20 @@ public final class AccessLogSink: Sendable {
         return descriptor
     }
 
+    /// Lines lost to failed writes since start (reported in /stats).
+    public var droppedLines: Int { self.state.withLock { $0.dropped } }
+
     /// Adds one line (its newline included).
     public func append(_ line: [UInt8]) {
         self.state.withLock { state in
             state.pending.append(contentsOf: line)
-            if state.pending.count >= Self.batchSize { Self.writeOut(&state) }
+            if state.pending.count >= Self.batchSize { Self.writeOut(&state, path: self.path) }
         }
     }
 
     /// Writes out whatever is gathered.
     public func flush() {
-        self.state.withLock { Self.writeOut(&$0) }
+        self.state.withLock { Self.writeOut(&$0, path: self.path) }
     }
 
     /// Flushes, then opens the file again by name: after a rotation the log continues in a new file.
@@ -71,7 +79,7 @@ public final class AccessLogSink: Sendable {
     public func reopen() throws(AccessLogError) {
         let descriptor = try Self.open(self.path)
         self.state.withLock { state in
-            Self.writeOut(&state)
+            Self.writeOut(&state, path: self.path)
             if state.descriptor > 2 && state.descriptor != descriptor { _ = close(state.descriptor) }
             state.descriptor = descriptor
         }
@@ -79,17 +87,29 @@ public final class AccessLogSink: Sendable {
 
     /// Writes the gathered lines while the lock is held, so a batch never interleaves with another or with a
     /// reopen; a batch is written at most every 64 KiB or 200 ms, so loops rarely wait for it.
-    private static func writeOut(_ state: inout State) {
+    /// A write that fails loses the lines not yet written; they are counted, and the failure is reported on
+    /// standard error at most once a minute, so a full disk neither stops the proxy nor floods its log.
+    private static func writeOut(_ state: inout State, path: String) {
         guard !state.pending.isEmpty else { return }
         let descriptor = state.descriptor
-        state.pending.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
+        let failure: (offset: Int, error: Int32)? = state.pending.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return nil }
             var offset = 0
             while offset < raw.count {
                 let written = Glibc.write(descriptor, base + offset, raw.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
+                guard written > 0 else { return (offset, written < 0 ? errno : EIO) }
                 offset += written
+            }
+            return nil
+        }
+        if let failure {
+            state.dropped += state.pending[failure.offset...].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let now = MonotonicClock.seconds()
+            if now - state.reported >= 60 {
+                state.reported = now
+                let message = "rampart: writing the access log to \(path) failed (\(String(cString: strerror(failure.error)))); \(state.dropped) lines lost so far\n"
+                _ = message.withCString { Glibc.write(STDERR_FILENO, $0, strlen($0)) }
             }
         }
         state.pending.removeAll(keepingCapacity: true)

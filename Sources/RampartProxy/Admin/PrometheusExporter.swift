@@ -65,6 +65,9 @@ enum PrometheusExporter {
         counter("rampart_request_duration_count", "Requests whose duration was recorded.", [], Int(traffic.latency.totalCount))
         gauge("rampart_rules_loaded", "Firewall rules in use.", [], Double(status.ruleCount))
         gauge("rampart_rules_info", "The rule set in use, by version.", [("version", status.rulesVersion)], 1)
+        if let log = status.accessLog {
+            counter("rampart_access_log_dropped_lines_total", "Access-log lines lost to failed writes.", [], log.droppedLines)
+        }
         if let reload = status.lastReload {
             gauge("rampart_reload_success", "1 when the last reload succeeded, 0 when the old rules kept serving.", [], reload.succeeded ? 1 : 0)
             gauge("rampart_reload_timestamp_seconds", "When the last reload was attempted (Unix time).", [], reload.time.timeIntervalSince1970)

@@ -34,6 +34,8 @@ public struct ProxyStatus: Sendable {
     public let policies: [String]
     /// The last reload attempt; nil before the first.
     public let lastReload: ReloadStatus?
+    /// The access log's path and the lines lost to failed writes; nil without an access log.
+    public let accessLog: (path: String, droppedLines: Int)?
 
     /// The firewall rule set's version (a hash of its files).
     public var rulesVersion: String { self.ruleSet.version }

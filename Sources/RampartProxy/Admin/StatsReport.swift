@@ -46,6 +46,7 @@ enum StatsReport {
                 "max": .double(traffic.maxLatencySeconds),
                 "count": .int(Int(traffic.latency.totalCount)),
             ]),
+            "access_log": status.accessLog.map { .object(["path": .string($0.path), "dropped_lines": .int($0.droppedLines)]) } ?? .null,
             "rules": .object([
                 "version": .string(status.rulesVersion),
                 "count": .int(status.ruleCount),
