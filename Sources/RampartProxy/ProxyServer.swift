@@ -86,24 +86,12 @@ public final class ProxyServer: Service, Sendable {
         do {
             channel = try await bootstrap.bind(host: config.listen.host, port: config.listen.port).get()
         } catch {
-            throw Self.listenError(error, config.listen, setting: "listen (or RAMPART_LISTEN)")
+            throw ServeError.bindFailure(error, host: config.listen.host, port: config.listen.port, remedy: "change listen (or RAMPART_LISTEN)")
         }
         self.channel.withLockedValue { $0 = channel }
         guard let address = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         self.logger.info("rampart listening", metadata: ["address": "\(config.listen.host):\(address.port ?? 0)"])
         return address
-    }
-
-    /// A bind failure as a ``ServeError`` that names the address and the setting to change.
-    static func listenError(_ error: any Error, _ address: ProxyConfig.Address, setting: String) -> any Error {
-        guard let error = error as? IOError else { return error }
-        let reason = switch error.errnoCode {
-        case EADDRINUSE: "the address is already in use; stop the other server or change \(setting)"
-        case EADDRNOTAVAIL: "no interface of this machine has that address; change \(setting)"
-        case EACCES: "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE); change \(setting)"
-        default: "\(error); change \(setting)"
-        }
-        return ServeError(host: address.host, port: address.port, reason: reason)
     }
 
     /// Counts a new connection; refuses it (false) beyond the configured maximum.
@@ -158,15 +146,38 @@ public final class ProxyServer: Service, Sendable {
     /// Every loop's counters merged, upstream health, the rules in use and the last reload.
     public func status() async -> ProxyStatus {
         var traffic = TrafficStats()
+        for bound in self.loops.values {
+            guard let stats = try? await bound.eventLoop.submit({ bound.value.stats }).get() else { continue }
+            traffic.merge(stats)
+        }
+        let state = self.state
+        return ProxyStatus(
+            uptime: Double((NIODeadline.now() - self.started).nanoseconds) / 1e9,
+            openConnections: self.connections.load(ordering: .relaxed),
+            traffic: traffic,
+            upstreams: await self.upstreams(),
+            ruleSet: state.firewall,
+            policies: state.rateLimiter.policies.map(\.name),
+            lastReload: self.lastReload.withLockedValue { $0 },
+            accessLog: self.accessLog.map { ($0.sink.path, $0.sink.droppedLines) }
+        )
+    }
+
+    /// The version of the firewall rules in use (a hash of their files); it changes when a reload swaps them.
+    public var rulesVersion: String { self.state.firewall.version }
+
+    /// Whether the traffic listener is accepting connections.
+    public var isListening: Bool { self.channel.withLockedValue { $0?.isActive ?? false } }
+
+    /// The upstreams with each server's health, without the rest of ``status()`` (readiness probes ask often).
+    public func upstreams() async -> [ProxyStatus.Upstream] {
         var health: [[Bool]]?
         for bound in self.loops.values {
-            guard let (stats, loopHealth) = try? await bound.eventLoop.submit({ (bound.value.stats, bound.value.serverHealth()) }).get() else { continue }
-            traffic.merge(stats)
+            guard let loopHealth = try? await bound.eventLoop.submit({ bound.value.serverHealth() }).get() else { continue }
             // A server is healthy when no loop is backing off from it.
             health = health.map { zip($0, loopHealth).map { zip($0, $1).map { $0 && $1 } } } ?? loopHealth
         }
-        let state = self.state
-        let upstreams = state.config.upstreams.enumerated().map { index, upstream in
+        return self.state.config.upstreams.enumerated().map { index, upstream in
             ProxyStatus.Upstream(
                 name: upstream.name,
                 servers: upstream.servers.enumerated().map { server, address in
@@ -174,18 +185,6 @@ public final class ProxyServer: Service, Sendable {
                 }
             )
         }
-        let listening = self.channel.withLockedValue { $0?.isActive ?? false }
-        return ProxyStatus(
-            uptime: Double((NIODeadline.now() - self.started).nanoseconds) / 1e9,
-            listening: listening,
-            openConnections: self.connections.load(ordering: .relaxed),
-            traffic: traffic,
-            upstreams: upstreams,
-            ruleSet: state.firewall,
-            policies: state.rateLimiter.policies.map(\.name),
-            lastReload: self.lastReload.withLockedValue { $0 },
-            accessLog: self.accessLog.map { ($0.sink.path, $0.sink.droppedLines) }
-        )
     }
 
     /// Idle pooled upstream connections, over all event loops.

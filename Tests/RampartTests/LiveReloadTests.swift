@@ -68,7 +68,7 @@ import TestSupport
     static func swap(of proxy: ProxyHarness, from version: String, timeout: Double = 10) async -> (time: Date, version: String)? {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end {
-            let now = await proxy.server.status().rulesVersion
+            let now = proxy.server.rulesVersion
             if now != version { return (Date(), now) }
             try? await Task.sleep(for: .milliseconds(10))
         }
@@ -92,7 +92,7 @@ import TestSupport
             // Change: a new rule file blocks the canary. The swap is timed by watching the rule set's version
             // (clients that wait on slow responses would time it late); every request sent after it is blocked.
             let added = Date()
-            let original = await proxy.server.status().rulesVersion
+            let original = proxy.server.rulesVersion
             try rules.write("firewall/canary.yaml", Self.canaryRule)
             let swappedIn = try #require(await Self.swap(of: proxy, from: original), "the new rule never applied")
             #expect(swappedIn.time.timeIntervalSince(added) < 1.0, "applied \(swappedIn.time.timeIntervalSince(added)) s after the change")
@@ -115,8 +115,9 @@ import TestSupport
             #expect(Set(load.statuses(after: broken)) == [403], "the canary rule is still in force")
 
             // Fix: remove the broken file and the canary; requests pass again.
-            let fixed = Date()
             try rules.remove("firewall/zz-broken.yaml")
+            // The fixed set exists once the canary is gone too: the change is timed from then.
+            let fixed = Date()
             try rules.remove("firewall/canary.yaml")
             let swappedBack = try #require(await Self.swap(of: proxy, from: swappedIn.version), "the fix never applied")
             #expect(swappedBack.time.timeIntervalSince(fixed) < 1.0, "applied \(swappedBack.time.timeIntervalSince(fixed)) s after the change")

@@ -58,7 +58,7 @@ public final class AdminServer: Service, Sendable {
             try await server.run()
         } catch {
             for waiter in self.waiters.withLockedValue({ list in defer { list = [] }; return list }) { waiter.resume(returning: nil) }
-            throw ProxyServer.listenError(error, self.address, setting: "admin.listen (or RAMPART_ADMIN_LISTEN)")
+            throw ServeError.bindFailure(error, host: self.address.host, port: self.address.port, remedy: "change admin.listen (or RAMPART_ADMIN_LISTEN)")
         }
     }
 
@@ -87,10 +87,9 @@ public final class AdminServer: Service, Sendable {
         }
         app.get("/healthz") { _, _ in ["status": "ok"] }
         app.get("/readyz") { _, _ in
-            let status = await proxy.status()
             var reasons: [String] = []
-            if !status.listening { reasons.append("the traffic listener is not accepting connections") }
-            for name in status.unhealthyUpstreams { reasons.append("upstream \"\(name)\" has no healthy server") }
+            if !proxy.isListening { reasons.append("the traffic listener is not accepting connections") }
+            for upstream in await proxy.upstreams() where !upstream.healthy { reasons.append("upstream \"\(upstream.name)\" has no healthy server") }
             guard reasons.isEmpty else { throw HTTPAbort(.serviceUnavailable, reasons.joined(separator: "; "), extra: ["reasons": .array(reasons.map(JSONValue.string))]) }
             return ["status": "ready"]
         }

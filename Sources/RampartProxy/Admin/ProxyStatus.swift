@@ -9,6 +9,9 @@ public struct ProxyStatus: Sendable {
         public let name: String
         /// Its servers.
         public let servers: [Server]
+
+        /// Whether at least one server is healthy (the upstream can take requests).
+        public var healthy: Bool { self.servers.contains(where: \.healthy) }
     }
 
     /// A backend server.
@@ -21,8 +24,6 @@ public struct ProxyStatus: Sendable {
 
     /// Seconds since the server was created.
     public let uptime: Double
-    /// Whether the traffic listener is accepting connections.
-    public let listening: Bool
     /// Client connections open now, counted at accept (including ones refused beyond the limit, briefly).
     public let openConnections: Int
     /// Every event loop's counters, merged.
@@ -43,9 +44,4 @@ public struct ProxyStatus: Sendable {
     public var ruleFiles: [String] { self.ruleSet.files }
     /// The number of firewall rules in use.
     public var ruleCount: Int { self.ruleSet.rules.count }
-
-    /// Upstreams without a healthy server: not ready.
-    public var unhealthyUpstreams: [String] {
-        self.upstreams.filter { !$0.servers.contains(where: \.healthy) }.map(\.name)
-    }
 }

@@ -34,7 +34,7 @@ enum StatsReport {
             "upstreams": .array(status.upstreams.map { upstream in
                 .object([
                     "name": .string(upstream.name),
-                    "healthy": .bool(upstream.servers.contains(where: \.healthy)),
+                    "healthy": .bool(upstream.healthy),
                     "servers": .array(upstream.servers.map { .object(["address": .string($0.address), "healthy": .bool($0.healthy)]) }),
                 ])
             }),

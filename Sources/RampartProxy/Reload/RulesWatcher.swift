@@ -31,7 +31,16 @@ public final class RulesWatcher: Service, Sendable {
     /// Starts watching on a thread of its own.
     public func start() {
         guard self.running.withLockedValue({ running in defer { running = true }; return !running }) else { return }
-        let thread = Thread { self.watch() }
+        // The first fingerprint and the watches are in place before `start` returns, so a change made right
+        // after it is seen by inotify at once, not only at the next poll.
+        let fingerprint = DirectoryFingerprint(root: self.root)
+        let notify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if notify < 0 {
+            self.logger.notice("inotify is unavailable; polling the rules directory", metadata: ["interval": "\(self.pollInterval)s"])
+        }
+        var watched = Set<String>()
+        self.addWatches(notify, fingerprint.directories, &watched)
+        let thread = Thread { [watched] in self.watch(notify: notify, fingerprint: fingerprint, watched: watched) }
         thread.name = "rampart-rules-watcher"
         thread.start()
     }
@@ -50,15 +59,10 @@ public final class RulesWatcher: Service, Sendable {
 
     private var isRunning: Bool { self.running.withLockedValue { $0 } }
 
-    private func watch() {
-        var fingerprint = DirectoryFingerprint(root: self.root)
-        let notify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if notify < 0 {
-            self.logger.notice("inotify is unavailable; polling the rules directory", metadata: ["interval": "\(self.pollInterval)s"])
-        }
+    private func watch(notify: Int32, fingerprint initial: DirectoryFingerprint, watched initiallyWatched: Set<String>) {
+        var fingerprint = initial
+        var watched = initiallyWatched
         defer { if notify >= 0 { close(notify) } }
-        var watched = Set<String>()
-        self.addWatches(notify, fingerprint.directories, &watched)
         let timeout = Int32(self.pollInterval * 1000)
         while self.isRunning {
             if notify >= 0 {

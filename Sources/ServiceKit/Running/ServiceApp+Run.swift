@@ -30,10 +30,8 @@ extension ServiceApp {
         self.logger.info("serving", metadata: ["app": "\(self.name)", "address": "\(host):\(port)"])
         do {
             try await server.runService()
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw ServeError(host: host, port: port, reason: "the address is already in use; stop the other server or choose another port")
-        } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL || error.errnoCode == EACCES {
-            throw ServeError(host: host, port: port, reason: "the address cannot be bound (\(error))")
+        } catch {
+            throw ServeError.bindFailure(error, host: host, port: port, remedy: "choose another port")
         }
         self.logger.info("stopped", metadata: ["app": "\(self.name)"])
     }
@@ -56,4 +54,18 @@ public struct ServeError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "cannot listen on \(self.host):\(self.port): \(self.reason)" }
+
+    /// `error` as a ``ServeError`` when it is a failure to bind `host`:`port` (in use, no such address, no
+    /// permission), ending with `remedy` (what to change, e.g. "choose another port"); any other error as it is.
+    public static func bindFailure(_ error: any Error, host: String, port: Int, remedy: String) -> any Error {
+        guard let error = error as? IOError else { return error }
+        let reason: String
+        switch error.errnoCode {
+        case EADDRINUSE: reason = "the address is already in use; stop the other server or \(remedy)"
+        case EADDRNOTAVAIL: reason = "no interface of this machine has that address; \(remedy)"
+        case EACCES: reason = "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE); \(remedy)"
+        default: return error
+        }
+        return ServeError(host: host, port: port, reason: reason)
+    }
 }
