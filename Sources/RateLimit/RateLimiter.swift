@@ -8,12 +8,18 @@ public final class RateLimiter: Sendable {
     public let policies: [RateLimitPolicy]
     private let namespaces: [String]
     private let namespaceHashes: [Int]
+    /// Per policy: whether it applies to every request and counts it by the client address as it is, so a
+    /// decision needs neither its match nor its key parts.
+    private let keyedByAddressAlone: [Bool]
     /// Whether every policy is a token bucket, so a request that one policy applies to needs no plan.
     private let onlyTokenBuckets: Bool
     /// What a decision needs of each token-bucket policy, unpacked once so the hot path copies no policy.
-    private let tokenSpecs: [TokenSpec?]
+    /// (Not optional: fields of an element are read in place, where an optional would be copied out first.)
+    private let tokenSpecs: [TokenSpec]
 
     private struct TokenSpec {
+        /// False for a concurrency policy, whose spec is a placeholder.
+        let isTokenBucket: Bool
         let name: String
         let rate: Rate
         let perSecond: Double
@@ -36,11 +42,15 @@ public final class RateLimiter: Sendable {
             }
         }
         self.namespaceHashes = self.namespaces.map(\.hashValue)
+        self.keyedByAddressAlone = policies.map { $0.match.isEmpty && $0.key == [.clientAddress()] }
         self.onlyTokenBuckets = policies.allSatisfy { if case .tokenBucket = $0.limit { true } else { false } }
         self.tokenSpecs = policies.map { policy in
-            guard case .tokenBucket(let rate, let burst, let cost) = policy.limit else { return nil }
-            return TokenSpec(name: policy.name, rate: rate, perSecond: rate.perSecond, burst: Double(burst), cost: Double(cost),
-                             enforced: policy.mode == .enforce)
+            guard case .tokenBucket(let rate, let burst, let cost) = policy.limit else {
+                return TokenSpec(isTokenBucket: false, name: policy.name, rate: Rate(count: 1, window: 1), perSecond: 1, burst: 1, cost: 1,
+                                 enforced: false)
+            }
+            return TokenSpec(isTokenBucket: true, name: policy.name, rate: rate, perSecond: rate.perSecond, burst: Double(burst),
+                             cost: Double(cost), enforced: policy.mode == .enforce)
         }
         self.buckets = buckets
         self.inFlight = inFlight
@@ -71,45 +81,50 @@ public final class RateLimiter: Sendable {
 
     /// Decides `request` against the local store. Concurrency slots taken by an allowed request must be
     /// released with ``release(_:)``.
-    public func check(_ request: RateLimitRequest) -> RateLimitDecision {
+    public func check(_ request: borrowing RateLimitRequest) -> RateLimitDecision {
         if self.onlyTokenBuckets, let decision = self.checkSingle(request) { return decision }
         let plan = self.plan(request)
         return self.finish(plan, outcomes: plan.takes.isEmpty ? [] : self.buckets.decide(plan.takes))
     }
 
     /// The common case without intermediate arrays: at most one token-bucket policy applies. `nil` when more do.
-    private func checkSingle(_ request: RateLimitRequest) -> RateLimitDecision? {
-        var found: (index: Int, key: String)?
-        // Through the buffer, the policies are borrowed, not copied (a copy retains each of their strings).
-        let ambiguous: Bool = self.policies.withUnsafeBufferPointer { policies in
-            for index in policies.indices {
-                guard let key = policies[index].key(for: request) else { continue }
-                guard found == nil else { return true }
-                found = (index, key)
+    private func checkSingle(_ request: borrowing RateLimitRequest) -> RateLimitDecision? {
+        var found = -1
+        var foundKey = ""
+        for index in self.policies.indices {
+            let key: String?
+            if self.keyedByAddressAlone[index] {
+                key = request.clientAddress
+            } else {
+                key = self.policies[index].key(for: request)
             }
-            return false
+            guard let key else { continue }
+            guard found < 0 else { return nil }
+            (found, foundKey) = (index, key)
         }
-        guard !ambiguous else { return nil }
-        guard let (index, key) = found else { return RateLimitDecision(verdicts: [], permits: []) }
-        guard let spec = self.tokenSpecs[index] else { return nil }
+        guard found >= 0 else { return RateLimitDecision(verdicts: [], permits: []) }
+        guard self.tokenSpecs[found].isTokenBucket else { return nil }
         let outcome = self.buckets.decide(LocalBucketStore.Take(
-            bucket: BucketKey(namespace: self.namespaces[index], namespaceHash: self.namespaceHashes[index], key: key),
-            ratePerSecond: spec.perSecond, burst: spec.burst, cost: spec.cost, blocking: spec.enforced
+            bucket: BucketKey(namespace: self.namespaces[found], namespaceHash: self.namespaceHashes[found], key: foundKey),
+            ratePerSecond: self.tokenSpecs[found].perSecond, burst: self.tokenSpecs[found].burst, cost: self.tokenSpecs[found].cost,
+            blocking: self.tokenSpecs[found].enforced
         ))
-        return RateLimitDecision(verdict: self.verdict(spec, outcome))
+        return RateLimitDecision(verdict: self.verdict(found, outcome))
     }
 
-    private func verdict(_ spec: TokenSpec, _ outcome: LocalBucketStore.Outcome) -> RateLimitDecision.Verdict {
+    /// The verdict of token-bucket policy `index`.
+    private func verdict(_ index: Int, _ outcome: LocalBucketStore.Outcome) -> RateLimitDecision.Verdict {
         .init(
-            policy: spec.name, allowed: outcome.allowed, shadow: !spec.enforced,
-            quota: spec.rate.count, window: spec.rate.window, remaining: Int(outcome.remaining.rounded(.down)),
+            policy: self.tokenSpecs[index].name, allowed: outcome.allowed, shadow: !self.tokenSpecs[index].enforced,
+            quota: self.tokenSpecs[index].rate.count, window: self.tokenSpecs[index].rate.window,
+            remaining: Int(outcome.remaining.rounded(.down)),
             resetSeconds: Int((outcome.allowed ? outcome.resetAfter : outcome.retryAfter).rounded(.up))
         )
     }
 
     /// The bucket operations and concurrency slots `request` needs: the first half of a decision, for a store
     /// that answers asynchronously (Redis).
-    public func plan(_ request: RateLimitRequest) -> Plan {
+    public func plan(_ request: borrowing RateLimitRequest) -> Plan {
         var takes: [LocalBucketStore.Take] = []
         var tokenPolicies: [(index: Int, rate: Rate)] = []
         var concurrency: [(index: Int, bucket: BucketKey, limit: Int)] = []
@@ -136,9 +151,7 @@ public final class RateLimiter: Sendable {
         var verdicts: [(index: Int, verdict: RateLimitDecision.Verdict)] = []
         verdicts.reserveCapacity(plan.takes.count + plan.concurrency.count)
         for ((index, _), outcome) in zip(plan.tokenPolicies, outcomes) {
-            // Every index in `tokenPolicies` is a token-bucket policy, so it has a spec.
-            guard let spec = self.tokenSpecs[index] else { continue }
-            verdicts.append((index, self.verdict(spec, outcome)))
+            verdicts.append((index, self.verdict(index, outcome)))
         }
         return self.takeSlots(plan, after: verdicts)
     }

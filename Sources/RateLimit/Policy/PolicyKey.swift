@@ -2,7 +2,7 @@ import NetworkAddress
 extension RateLimitPolicy {
     /// The key this policy counts `request` by, or `nil` when the policy does not apply to it (no match, or a
     /// missing key with `missing: skip`).
-    public func key(for request: RateLimitRequest) -> String? {
+    public func key(for request: borrowing RateLimitRequest) -> String? {
         guard self.match.matches(request) else { return nil }
         if self.key.count == 1 { return self.value(of: self.key[0], in: request) ?? self.fallback(for: request) }
         var parts: [String] = []
@@ -14,14 +14,14 @@ extension RateLimitPolicy {
         return parts.joined(separator: "|")
     }
 
-    private func fallback(for request: RateLimitRequest) -> String? {
+    private func fallback(for request: borrowing RateLimitRequest) -> String? {
         switch self.missing {
         case .skip: nil
         case .clientAddress: "addr:" + request.clientAddress
         }
     }
 
-    private func value(of part: KeyPart, in request: RateLimitRequest) -> String? {
+    private func value(of part: KeyPart, in request: borrowing RateLimitRequest) -> String? {
         switch part {
         case .clientAddress(let ipv4Prefix, let ipv6Prefix):
             AddressPrefix.network(of: request.clientAddress, ipv4Prefix: ipv4Prefix, ipv6Prefix: ipv6Prefix)

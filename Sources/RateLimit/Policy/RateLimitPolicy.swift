@@ -86,8 +86,11 @@ public struct RequestMatch: Sendable, Equatable {
         self.host = host?.lowercased()
     }
 
+    /// Whether there are no conditions, so every request matches.
+    public var isEmpty: Bool { self.pathPrefix == nil && self.path == nil && self.methods.isEmpty && self.host == nil }
+
     /// Whether `request` satisfies every condition.
-    public func matches(_ request: RateLimitRequest) -> Bool {
+    public func matches(_ request: borrowing RateLimitRequest) -> Bool {
         if let pathPrefix, !request.path.hasPrefix(pathPrefix) { return false }
         if let path, request.path != path { return false }
         if !self.methods.isEmpty, !self.methods.contains(request.method) { return false }

@@ -25,7 +25,8 @@ public struct RateLimitRequest: Sendable {
         cookies: [String: String] = [:],
         route: String? = nil
     ) {
-        self.method = method.uppercased()
+        // Methods arrive upper case; only a rare lower-case one pays for a new string.
+        self.method = method.utf8.contains { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") } ? method.uppercased() : method
         self.path = path
         self.host = host
         self.clientAddress = clientAddress

@@ -26,6 +26,13 @@ public struct BucketKey: Hashable, Sendable {
         self.hash = hasher.finalize()
     }
 
+    /// Recreates a key whose hash is known (a stored one).
+    init(namespace: String, key: String, hash: Int) {
+        self.namespace = namespace
+        self.key = key
+        self.hash = hash
+    }
+
     public static func == (lhs: BucketKey, rhs: BucketKey) -> Bool {
         lhs.hash == rhs.hash && lhs.key == rhs.key && lhs.namespace == rhs.namespace
     }

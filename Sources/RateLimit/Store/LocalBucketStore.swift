@@ -55,9 +55,9 @@ public final class LocalBucketStore: Sendable {
         public var resetAfter: Double
     }
 
-    private final class Shard: @unchecked Sendable {  // safe: `buckets` is only touched while `lock` is held
-        let lock = Mutex(())
-        var buckets: [BucketKey: TokenBucket] = [:]
+    /// The table lives inside its lock, so a decision works on it in place.
+    private final class Shard: Sendable {
+        let table = Mutex(BucketTable())
     }
 
     private let shards: [Shard]
@@ -69,8 +69,10 @@ public final class LocalBucketStore: Sendable {
     /// - Parameters:
     ///   - maxKeys: the most buckets held at once.
     ///   - shardCount: independent locks; more than the number of cores keeps contention rare.
-    ///   - now: the clock in seconds, injectable so tests control time.
-    public init(maxKeys: Int = 1_000_000, shardCount: Int = 64, now: @escaping @Sendable () -> Double = MonotonicClock.seconds) {
+    ///   - now: the clock in seconds, injectable so tests control time. The default is the kernel's coarse
+    ///     monotonic clock: a third of the precise clock's cost, and its few milliseconds of resolution only
+    ///     delay a refill by that much (nginx's `limit_req` reads a time cached once per event-loop turn).
+    public init(maxKeys: Int = 1_000_000, shardCount: Int = 64, now: @escaping @Sendable () -> Double = MonotonicClock.coarseSeconds) {
         precondition(maxKeys > 0 && shardCount > 0, "a store needs room for keys and at least one shard")
         self.shards = (0..<shardCount).map { _ in Shard() }
         self.capacityPerShard = max(1, maxKeys / shardCount)
@@ -88,13 +90,14 @@ public final class LocalBucketStore: Sendable {
         let now = self.now()
         let indices = takes.map { self.shardIndex(of: $0.bucket) }
         let ordered = Array(Set(indices)).sorted()
-        return self.withLocks(ordered[...]) {
+        return self.withLocks(ordered[...]) { tables in
             var buckets: [TokenBucket] = []
             var hasTokens: [Bool] = []
             buckets.reserveCapacity(takes.count)
             hasTokens.reserveCapacity(takes.count)
             for (take, shard) in zip(takes, indices) {
-                let bucket = self.shards[shard].buckets[take.bucket] ?? TokenBucket(burst: take.burst, now: now)
+                let table = tables[shard, default: BucketTable()]
+                let bucket = table.slot(of: take.bucket).map { table[$0] } ?? TokenBucket(burst: take.burst, now: now)
                 buckets.append(bucket)
                 hasTokens.append(bucket.has(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst))
             }
@@ -105,7 +108,7 @@ public final class LocalBucketStore: Sendable {
                 var bucket = buckets[offset]
                 if !blocked {
                     _ = bucket.take(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
-                    self.store(bucket, for: take.bucket, in: self.shards[indices[offset]], now: now, take: take)
+                    self.store(bucket, for: take.bucket, in: &tables[indices[offset], default: BucketTable()], now: now, take: take)
                 }
                 outcomes.append(Self.outcome(of: bucket, for: take, hasTokens: hasTokens[offset], now: now))
             }
@@ -116,17 +119,16 @@ public final class LocalBucketStore: Sendable {
     /// Decides a single take: the common case of one policy, with one lock and no intermediate arrays.
     public func decide(_ take: Take) -> Outcome {
         let now = self.now()
-        let shard = self.shards[self.shardIndex(of: take.bucket)]
-        return shard.lock.withLock { _ in
-            let index = shard.buckets.index(forKey: take.bucket)
-            var bucket = index.map { shard.buckets.values[$0] } ?? TokenBucket(burst: take.burst, now: now)
+        return self.shards[self.shardIndex(of: take.bucket)].table.withLock { table in
+            let slot = table.slot(of: take.bucket)
+            var bucket = slot.map { table[$0] } ?? TokenBucket(burst: take.burst, now: now)
             let hasTokens = bucket.has(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
             if hasTokens || !take.blocking {
                 _ = bucket.take(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
-                if let index {
-                    shard.buckets.values[index] = bucket
+                if let slot {
+                    table[slot] = bucket
                 } else {
-                    self.store(bucket, for: take.bucket, in: shard, now: now, take: take)
+                    self.store(bucket, for: take.bucket, in: &table, now: now, take: take)
                 }
             }
             return Self.outcome(of: bucket, for: take, hasTokens: hasTokens, now: now)
@@ -145,36 +147,64 @@ public final class LocalBucketStore: Sendable {
 
     /// How many buckets are held.
     public var count: Int {
-        self.shards.reduce(0) { total, shard in total + shard.lock.withLock { _ in shard.buckets.count } }
+        self.shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } }
     }
 
-    private func store(_ bucket: TokenBucket, for key: BucketKey, in shard: Shard, now: Double, take: Take) {
-        if shard.buckets[key] == nil, shard.buckets.count >= self.capacityPerShard {
-            self.evict(from: shard, now: now, take: take)
+    private func store(_ bucket: TokenBucket, for key: BucketKey, in table: inout BucketTable, now: Double, take: Take) {
+        if let slot = table.slot(of: key) {
+            table[slot] = bucket
+            return
         }
-        shard.buckets[key] = bucket
+        if table.count >= self.capacityPerShard { Self.evict(from: &table, now: now, take: take) }
+        table.insert(key, bucket)
     }
 
     /// Forgets the full buckets of the take's own policy (the only rate and burst known here; another policy's
     /// bucket cannot be judged full by them); if that frees nothing, the least recently updated eighth.
-    private func evict(from shard: Shard, now: Double, take: Take) {
-        let before = shard.buckets.count
+    private static func evict(from table: inout BucketTable, now: Double, take: Take) {
+        let before = table.count
         let namespace = take.bucket.namespace
-        shard.buckets = shard.buckets.filter {
-            $0.key.namespace != namespace || !$0.value.isFull(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+        table.removeAll {
+            $0.key.namespace == namespace && $0.bucket.isFull(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
         }
-        guard shard.buckets.count == before else { return }
-        let victims = shard.buckets.sorted { $0.value.updated < $1.value.updated }.prefix(max(1, before / 8))
-        for victim in victims { shard.buckets[victim.key] = nil }
+        guard table.count == before else { return }
+        let times = table.allEntries.map(\.bucket.updated).sorted()
+        let victims = max(1, before / 8)
+        let cutoff = times[min(victims, times.count) - 1]
+        // Exactly `victims` go: all older than the cutoff, then as many as are left of those updated at it.
+        var tiesLeft = victims - times.prefix { $0 < cutoff }.count
+        table.removeAll { entry in
+            if entry.bucket.updated < cutoff { return true }
+            guard entry.bucket.updated == cutoff, tiesLeft > 0 else { return false }
+            tiesLeft -= 1
+            return true
+        }
     }
 
     private func shardIndex(of key: BucketKey) -> Int {
         Int(UInt(bitPattern: key.hash) % UInt(self.shards.count))
     }
 
-    private func withLocks<Result>(_ indices: ArraySlice<Int>, _ body: () -> sending Result) -> sending Result {
-        guard let first = indices.first else { return body() }
-        return self.shards[first].lock.withLock { _ in self.withLocks(indices.dropFirst(), body) }
+    /// Runs `body` with the tables of the shards at `indices` (ascending) locked, lent by index; on return
+    /// their changes are written back.
+    private func withLocks<Result>(
+        _ indices: ArraySlice<Int>, _ body: (inout [Int: BucketTable]) -> sending Result
+    ) -> sending Result {
+        var lent: [Int: BucketTable] = [:]
+        return self.withLocks(indices, lent: &lent, body)
+    }
+
+    private func withLocks<Result>(
+        _ indices: ArraySlice<Int>, lent: inout [Int: BucketTable], _ body: (inout [Int: BucketTable]) -> sending Result
+    ) -> sending Result {
+        guard let first = indices.first else { return body(&lent) }
+        return self.shards[first].table.withLock { table in
+            var borrowed = BucketTable.placeholder
+            swap(&borrowed, &table)
+            lent[first] = borrowed
+            defer { table = lent.removeValue(forKey: first) ?? BucketTable() }
+            return self.withLocks(indices.dropFirst(), lent: &lent, body)
+        }
     }
 }
 
@@ -184,6 +214,14 @@ public enum MonotonicClock {
     @Sendable public static func seconds() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Seconds on CLOCK_MONOTONIC_COARSE: the time of the last scheduler tick (a few milliseconds' resolution),
+    /// read without touching the time-stamp counter.
+    @Sendable public static func coarseSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -1,0 +1,71 @@
+@testable import RateLimit
+import Testing
+
+@Suite("Bucket table")
+struct BucketTableTests {
+    @Test func findsEveryKeyItHoldsAcrossGrowth() {
+        var table = BucketTable()
+        let keys = (0..<5_000).map { BucketKey(namespace: "per-client#1/1", key: "10.0.\($0 / 256).\($0 % 256)") }
+        for (index, key) in keys.enumerated() {
+            #expect(table.slot(of: key) == nil)
+            table.insert(key, TokenBucket(burst: Double(index), now: 0))
+        }
+        #expect(table.count == 5_000)
+        for (index, key) in keys.enumerated() {
+            let slot = table.slot(of: key)
+            #expect(slot.map { table[$0].tokens } == Double(index))
+        }
+        #expect(table.slot(of: BucketKey(namespace: "per-client#1/1", key: "10.9.9.9")) == nil)
+    }
+
+    @Test func keysWithTheSameHashStayApart() {
+        // Colliding hashes share a probe chain; the namespace and key strings tell them apart.
+        var table = BucketTable()
+        let first = BucketKey(namespace: "a", key: "x", hash: 42)
+        let second = BucketKey(namespace: "a", key: "y", hash: 42)
+        let third = BucketKey(namespace: "b", key: "x", hash: 42)
+        table.insert(first, TokenBucket(burst: 1, now: 0))
+        table.insert(second, TokenBucket(burst: 2, now: 0))
+        table.insert(third, TokenBucket(burst: 3, now: 0))
+        #expect(table.slot(of: first).map { table[$0].tokens } == 1)
+        #expect(table.slot(of: second).map { table[$0].tokens } == 2)
+        #expect(table.slot(of: third).map { table[$0].tokens } == 3)
+
+        table.removeAll { $0.key.key == "y" }
+        #expect(table.count == 2)
+        #expect(table.slot(of: second) == nil)
+        #expect(table.slot(of: third).map { table[$0].tokens } == 3, "removal keeps later entries of the chain reachable")
+    }
+
+    @Test func updatesInPlace() {
+        var table = BucketTable()
+        let key = BucketKey(namespace: "n", key: "k")
+        table.insert(key, TokenBucket(burst: 5, now: 0))
+        guard let slot = table.slot(of: key) else {
+            Issue.record("the key was just inserted")
+            return
+        }
+        var bucket = table[slot]
+        let taken = bucket.take(2, at: 0, ratePerSecond: 1, burst: 5)
+        #expect(taken)
+        table[slot] = bucket
+        #expect(table.slot(of: key).map { table[$0].tokens } == 3)
+    }
+
+    @Test func evictionForgetsExactlyTheOldestEighthWhenNothingIsFull() {
+        let clock = ManualClock()
+        let store = LocalBucketStore(maxKeys: 16, shardCount: 1, now: clock.now)
+        let limiter = RateLimiter(policies: [
+            RateLimitPolicy(name: "slow", limit: .tokenBucket(rate: Rate(count: 1, window: 3600), burst: 5, cost: 1)),
+        ], buckets: store)
+        for index in 0..<16 {
+            _ = limiter.check(request("192.0.2.\(index)"))
+            clock.advance(1)
+        }
+        #expect(store.count == 16)
+        _ = limiter.check(request("198.51.100.1"))  // full: the two oldest go (16 / 8)
+        #expect(store.count == 15)
+        #expect(limiter.check(request("192.0.2.0")).verdicts.first?.remaining == 4, "the oldest was forgotten, so it starts full")
+        #expect(limiter.check(request("192.0.2.2")).verdicts.first?.remaining == 3, "the third oldest was kept")
+    }
+}
