@@ -14,6 +14,8 @@ final class ProxyState: Sendable {
     let rateLimiter: RateLimiter
     /// Whether a rate-limit policy keys on a cookie (else the Cookie header is not parsed for limits).
     let limitsReadCookies: Bool
+    /// Each upstream server's `host:port`, formatted once: the access log names the server of every request.
+    let serverNames: [[String]]
 
     init(config: ProxyConfig, firewall: RuleSet, rateLimiter: RateLimiter) {
         self.config = config
@@ -23,5 +25,6 @@ final class ProxyState: Sendable {
         self.firewall = firewall
         self.rateLimiter = rateLimiter
         self.limitsReadCookies = rateLimiter.readsCookies
+        self.serverNames = config.upstreams.map { $0.servers.map(\.description) }
     }
 }

@@ -40,6 +40,7 @@ public struct FirewallEvaluation {
         self.hits = []
         self.hitsDone = []
         self.hitSlot = []
+        guard !ruleSet.exclusions.isEmpty else { return }
         let method = request.method.uppercased()
         let path = String(request.path)
         for (index, exclusion) in ruleSet.exclusions.enumerated() where exclusion.applies(method: method, path: path) {

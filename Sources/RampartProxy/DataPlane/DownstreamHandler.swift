@@ -34,6 +34,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private var record: RequestRecord?
     /// The shared rate-limit store (Redis) is deciding the current request; later parts wait in `queued`.
     private var awaitingLimits = false
+    /// The peer's address as text, formatted on the connection's first request rather than on each.
+    private var peerAddress: String?
 
     init(server: ProxyServer, loop: LoopContext) {
         self.server = server
@@ -150,7 +152,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         guard let route = state.routes.match(host: host, path: path) else {
             return self.reject(ErrorResponse(status: 404, description: "no route for \(host ?? "")\(path)"), head: head, hasBody: hasBody)
         }
-        let peer = context.channel.remoteAddress?.ipAddress ?? "0.0.0.0"
+        let peer = self.peer(context)
         let resolution = state.resolver.resolve(peer: peer, chain: head.headers[canonicalForm: "x-forwarded-for"].map(String.init))
         let tunnel = head.headers.contains(name: "upgrade")
             && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
@@ -359,7 +361,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         exchange.upstreamHandler = handler
         exchange.sentAt = .now()
         self.loop.stats.forwarded += 1
-        if let key = exchange.serverKey { self.record?.upstream = exchange.state.config.upstreams[key.upstream].servers[key.server].description }
+        if let key = exchange.serverKey { self.record?.upstream = exchange.state.serverNames[key.upstream][key.server] }
         if let downstream = self.context?.channel, !downstream.isWritable {
             channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
@@ -676,7 +678,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     static func hostWithoutPort(_ host: String?) -> String? {
         guard let host else { return nil }
         if host.hasPrefix("["), let end = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<end]) }
-        return host.split(separator: ":", maxSplits: 1).first.map(String.init)
+        let name = host.utf8.firstIndex(of: UInt8(ascii: ":")).map { host[..<$0] } ?? host[...]
+        return name.isEmpty ? nil : String(name)
+    }
+
+    private func peer(_ context: ChannelHandlerContext) -> String {
+        if let peerAddress { return peerAddress }
+        let address = context.channel.remoteAddress?.ipAddress ?? "0.0.0.0"
+        self.peerAddress = address
+        return address
     }
 
     static func cookies(_ headers: HTTPHeaders) -> [String: String] {

@@ -2,8 +2,8 @@
 ///
 /// `Dictionary` hashes a key twice per lookup here (the key's own hash, then the dictionary's seeded hash of
 /// it), and its probing compares whole keys. This table trusts ``BucketKey/hash``, already computed once with
-/// the process's seeded `Hasher` (so an attacker choosing keys still cannot aim at one probe chain), probes a
-/// compact array of hashes, and touches an entry only when the hash matches.
+/// the process's seeded `Hasher` (so an attacker choosing keys still cannot aim at one probe chain), and compares
+/// key strings only when a slot's stored hash matches.
 struct BucketTable {
     /// One occupied slot.
     struct Entry {
