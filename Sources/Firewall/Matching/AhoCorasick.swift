@@ -1,25 +1,14 @@
 /// A multi-pattern automaton over bytes, ASCII case ignored: a dense transition table over byte classes (only
 /// bytes that occur in patterns get their own column), built once and shared by ``PhraseMatcher`` and the
 /// firewall's literal prefilter.
-///
-/// The table is read once per byte scanned, so its layout is what a scan costs. The default rules' prefilter
-/// has over 4,000 states and 100 columns: with 32-bit entries that is 1.7 MB, past this machine's 512 KB L2,
-/// and nearly every byte was a cache miss. States are numbered breadth first, so the shallow states that
-/// ordinary text keeps returning to sit together at the front of the table, and entries are 16-bit while the
-/// states fit.
 struct AhoCorasick: Sendable {
     /// Byte to column; bytes in no pattern share column 0.
     let byteClass: [UInt8]
     let classCount: Int
     /// `transitions[state * classCount + class]` is the next state.
-    private let transitions: Transitions
+    let transitions: [Int32]
     /// For each state, the patterns (by index) that end there, failure links included.
     let terminal: [[Int]]
-
-    private enum Transitions: Sendable {
-        case narrow([UInt16])
-        case wide([Int32])
-    }
 
     /// Builds the automaton; empty patterns never match.
     init(_ patterns: [[UInt8]]) {
@@ -75,44 +64,23 @@ struct AhoCorasick: Sendable {
                 }
             }
         }
-        // Breadth-first numbering: the root, then the queue's order.
-        var number = [Int32](repeating: 0, count: goto.count)
-        for (position, state) in queue.enumerated() { number[state] = Int32(position + 1) }
-        var ordered = [[Int32]](repeating: [], count: goto.count)
-        var orderedTerminal = [[Int]](repeating: [], count: goto.count)
-        for state in goto.indices {
-            ordered[Int(number[state])] = goto[state].map { number[Int($0)] }
-            orderedTerminal[Int(number[state])] = terminal[state]
-        }
         self.byteClass = byteClass
         self.classCount = classCount
-        let flat = ordered.flatMap { $0 }
-        self.transitions = goto.count <= Int(UInt16.max) ? .narrow(flat.map { UInt16($0) }) : .wide(flat)
-        self.terminal = orderedTerminal
+        self.transitions = goto.flatMap { $0 }
+        self.terminal = terminal
     }
 
     /// Calls `visit` with each state reached while reading `subject`; stops when it returns false.
     @inline(__always)
     func walk(_ subject: [UInt8], _ visit: (Int) -> Bool) {
         self.byteClass.withUnsafeBufferPointer { classes in
-            switch self.transitions {
-            case .narrow(let transitions):
-                transitions.withUnsafeBufferPointer { Self.walk(subject, classes, $0, self.classCount, visit) }
-            case .wide(let transitions):
-                transitions.withUnsafeBufferPointer { Self.walk(subject, classes, $0, self.classCount, visit) }
+            self.transitions.withUnsafeBufferPointer { table in
+                var state = 0
+                for byte in subject {
+                    state = Int(table[state &* self.classCount &+ Int(classes[Int(byte)])])
+                    if !visit(state) { return }
+                }
             }
-        }
-    }
-
-    @inline(__always)
-    private static func walk<State: FixedWidthInteger>(
-        _ subject: [UInt8], _ classes: UnsafeBufferPointer<UInt8>, _ table: UnsafeBufferPointer<State>, _ classCount: Int,
-        _ visit: (Int) -> Bool
-    ) {
-        var state = 0
-        for byte in subject {
-            state = Int(table[state &* classCount &+ Int(classes[Int(byte)])])
-            if !visit(state) { return }
         }
     }
 
