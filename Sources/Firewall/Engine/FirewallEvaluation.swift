@@ -14,13 +14,14 @@ public struct FirewallEvaluation {
     private var cached: [[UInt8]]
     /// Per entry: the byte classes its raw value contains (``TransformTriggers``).
     private var byteClasses: [UInt32] = []
-    /// Prefilter results per `entry * chainCount + chain` (`words` each), and whether each was computed.
+    /// Prefilter results per `entry * slotCount + prefilter slot` (`words` each), and whether each was
+    /// computed.
     private var hits: [UInt64]
     private var hitsDone: [Bool]
-    /// For each `entry * chainCount + chain`, the slot of `hits` that answers for it (-1 until known): the
-    /// raw value's slot when the chain changed nothing.
+    /// For each `entry * slotCount + prefilter slot`, the slot of `hits` that answers for it (-1 until known):
+    /// the raw value's (prefilter slot 0) when the chain changed nothing.
     private var hitSlot: [Int32]
-    /// Per (prefilter chain, collection): the union of the prefilter results of the collection's values
+    /// Per (prefilter slot, collection): the union of the prefilter results of the collection's values
     /// (`words` each), and how many of its values the union covers so far. A condition whose bit is in no
     /// union of its collections cannot match, so it is skipped without visiting its values one by one.
     private var unionHits: [UInt64] = []
@@ -28,6 +29,11 @@ public struct FirewallEvaluation {
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
+    /// The rule set's transform-chain count, prefilter-slot count and prefilter width, read once: the
+    /// bookkeeping indexes by them hundreds of times per request.
+    private let chainCount: Int
+    private let slotCount: Int
+    private let words: Int
 
     /// Starts evaluating `request`; its body is ignored until ``runBody(_:)``. Nothing is parsed until a phase
     /// with rules runs.
@@ -40,6 +46,9 @@ public struct FirewallEvaluation {
         self.hits = []
         self.hitsDone = []
         self.hitSlot = []
+        self.chainCount = ruleSet.chains.count
+        self.slotCount = ruleSet.prefilterChains.count
+        self.words = ruleSet.prefilter.words
         guard !ruleSet.exclusions.isEmpty else { return }
         let method = request.method.uppercased()
         let path = String(request.path)
@@ -60,16 +69,17 @@ public struct FirewallEvaluation {
     private mutating func prepare(body: Bool) {
         if !self.view.isParsed { self.view = RequestView(self.request) }
         if body { self.view.addBody(of: self.request) }
-        let size = self.view.count * self.ruleSet.chains.count
         while self.byteClasses.count < self.view.count {
             self.byteClasses.append(TransformTriggers.classes(of: self.view.values[self.byteClasses.count]))
         }
-        guard size > self.cacheSlot.count else { return }
-        let added = size - self.cacheSlot.count
-        self.cacheSlot.append(contentsOf: repeatElement(-1, count: added))
+        let size = self.view.count * self.chainCount
+        if size > self.cacheSlot.count { self.cacheSlot.append(contentsOf: repeatElement(-1, count: size - self.cacheSlot.count)) }
+        let slots = self.view.count * self.slotCount
+        guard slots > self.hitSlot.count else { return }
+        let added = slots - self.hitSlot.count
         self.hitsDone.append(contentsOf: repeatElement(false, count: added))
         self.hitSlot.append(contentsOf: repeatElement(-1, count: added))
-        self.hits.append(contentsOf: repeatElement(0, count: added * self.ruleSet.prefilter.words))
+        self.hits.append(contentsOf: repeatElement(0, count: added * self.words))
     }
 
     /// Runs the request-headers phase.
@@ -165,7 +175,7 @@ public struct FirewallEvaluation {
                 continue
             }
             for entry in self.view.byCollection[selector.collection.ordinal] where self.selects(selector, entry, condition.excluded, removed) {
-                if let bit = condition.prefilter, !self.mayMatch(entry, chain: condition.prefilterChain, bit: bit) { continue }
+                if let bit = condition.prefilter, !self.mayMatch(entry, slot: condition.prefilterSlot, bit: bit) { continue }
                 let value = self.transformed(entry, chain: condition.chain)
                 if try condition.operator.matches(value) != condition.negated {
                     let name = self.view.names[entry]
@@ -187,43 +197,44 @@ public struct FirewallEvaluation {
     /// Whether any value of the condition's collections passes the prefilter for `bit`: the union of their
     /// results, extended with values parsed since (the body phase adds some).
     private mutating func anyValueMayMatch(_ condition: RuleSet.CompiledCondition, bit: Int) -> Bool {
-        let chain = condition.prefilterChain
-        let chains = self.ruleSet.chains.count
-        let words = self.ruleSet.prefilter.words
-        let collections = TargetSelector.Collection.allCases.count
+        let prefilterSlot = condition.prefilterSlot
+        let (slots, words) = (self.slotCount, self.words)
+        let collections = RequestView.collectionCount
         if self.unionHits.isEmpty {
-            self.unionHits = Array(repeating: 0, count: chains * collections * words)
-            self.unionCovered = Array(repeating: 0, count: chains * collections)
+            self.unionHits = Array(repeating: 0, count: slots * collections * words)
+            self.unionCovered = Array(repeating: 0, count: slots * collections)
         }
+        let (word, mask) = (bit / 64, UInt64(1) << UInt64(bit % 64))
         for ordinal in condition.collections {
-            let group = chain &* collections &+ ordinal
-            let entries = self.view.byCollection[ordinal]
+            let group = prefilterSlot &* collections &+ ordinal
+            let count = self.view.count(in: ordinal)
             var covered = Int(self.unionCovered[group])
-            while covered < entries.count {
-                let entry = entries[covered]
-                _ = self.mayMatch(entry, chain: chain, bit: bit)
-                let slot = Int(self.hitSlot[entry &* chains &+ chain])
-                for word in 0..<words { self.unionHits[group &* words &+ word] |= self.hits[slot &* words &+ word] }
-                covered += 1
+            if covered < count {
+                while covered < count {
+                    let entry = self.view.entry(covered, of: ordinal)
+                    _ = self.mayMatch(entry, slot: prefilterSlot, bit: bit)
+                    let slot = Int(self.hitSlot[entry &* slots &+ prefilterSlot])
+                    for offset in 0..<words { self.unionHits[group &* words &+ offset] |= self.hits[slot &* words &+ offset] }
+                    covered += 1
+                }
+                self.unionCovered[group] = Int32(covered)
             }
-            self.unionCovered[group] = Int32(covered)
-            if self.unionHits[group &* words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0 { return true }
+            if self.unionHits[group &* words &+ word] & mask != 0 { return true }
         }
         return false
     }
 
-    /// Whether the prefilter lets condition `bit` look at entry `entry` after `chain`. Values the chain left
-    /// unchanged share the raw value's scan, so most values are scanned once.
-    private mutating func mayMatch(_ entry: Int, chain: Int, bit: Int) -> Bool {
-        let chains = self.ruleSet.chains.count
-        let words = self.ruleSet.prefilter.words
-        let index = entry &* chains &+ chain
+    /// Whether the prefilter lets condition `bit` look at entry `entry` after the chain of prefilter slot
+    /// `prefilterSlot`. Values the chain left unchanged share the raw value's scan, so most values are scanned
+    /// once.
+    private mutating func mayMatch(_ entry: Int, slot prefilterSlot: Int, bit: Int) -> Bool {
+        let (slots, words) = (self.slotCount, self.words)
+        let index = entry &* slots &+ prefilterSlot
         var slot = Int(self.hitSlot[index])
         if slot < 0 {
-            let value = self.transformed(entry, chain: chain)
-            let raw = self.view.values[entry]
-            let same = value.withUnsafeBufferPointer { a in raw.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count } }
-            slot = same ? entry &* chains : index
+            let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
+            let same = self.view.isRawValue(value, of: entry)
+            slot = same ? entry &* slots : index
             if !self.hitsDone[slot] {
                 self.hitsDone[slot] = true
                 self.ruleSet.prefilter.scan(value, into: &self.hits, offset: slot &* words)

@@ -26,6 +26,10 @@ public final class RuleSet: Sendable {
     let excludedRules: [Set<Int>]
     /// Which conditions could match a value, from the literals they require.
     let prefilter: LiteralPrefilter
+    /// The chains the prefilter scans values after, by prefilter slot; slot 0 is the empty chain. Prefilter
+    /// results are kept per (value, slot): there are far fewer of these chains than transform chains with
+    /// their prefixes, so the per-request tables stay small.
+    let prefilterChains: [Int]
 
     /// A rule condition with its targets resolved and its transform chain interned. A class, so the hot loop
     /// retains one reference instead of each field.
@@ -37,22 +41,23 @@ public final class RuleSet: Sendable {
         let negated: Bool
         /// This condition's bit in the prefilter; nil when it has no required literals (or is negated).
         let prefilter: Int?
-        /// The chain without `lowercase` steps: the prefilter ignores case, so it scans this form and shares
-        /// the scan with the raw value whenever the other steps change nothing.
-        let prefilterChain: Int
+        /// The slot (in ``RuleSet/prefilterChains``) of the chain without `lowercase` steps: the prefilter
+        /// ignores case, so it scans this form and shares the scan with the raw value whenever the other steps
+        /// change nothing.
+        let prefilterSlot: Int
         /// The collections its targets read (by ordinal), for the per-collection union of prefilter results.
         let collections: [Int]
         /// Whether a target counts values (`count(...)`) instead of matching them; counts bypass the prefilter.
         let counts: Bool
 
-        init(targets: [TargetSelector], excluded: [TargetSelector], chain: Int, operator: RuleOperator, negated: Bool, prefilter: Int?, prefilterChain: Int) {
+        init(targets: [TargetSelector], excluded: [TargetSelector], chain: Int, operator: RuleOperator, negated: Bool, prefilter: Int?, prefilterSlot: Int) {
             self.targets = targets
             self.excluded = excluded
             self.chain = chain
             self.operator = `operator`
             self.negated = negated
             self.prefilter = prefilter
-            self.prefilterChain = prefilterChain
+            self.prefilterSlot = prefilterSlot
             var collections: [Int] = []
             for target in targets where !target.count && !collections.contains(target.collection.ordinal) {
                 collections.append(target.collection.ordinal)
@@ -87,6 +92,14 @@ public final class RuleSet: Sendable {
             chainIndex[transforms] = chains.count - 1
             return chains.count - 1
         }
+        var prefilterChains = [0]
+        var prefilterSlots = [0: 0]
+        func prefilterSlot(_ chain: Int) -> Int {
+            if let known = prefilterSlots[chain] { return known }
+            prefilterChains.append(chain)
+            prefilterSlots[chain] = prefilterChains.count - 1
+            return prefilterChains.count - 1
+        }
         var phases = [[CompiledRule]](repeating: [], count: Rule.Phase.allCases.count)
         var literalSets: [Set<String>?] = []
         for (index, rule) in ordered.enumerated() {
@@ -99,7 +112,7 @@ public final class RuleSet: Sendable {
                 return CompiledCondition(
                     targets: condition.targets, excluded: condition.excludedTargets, chain: intern(condition.transforms),
                     operator: condition.operator, negated: condition.negated, prefilter: bit,
-                    prefilterChain: intern(condition.transforms.filter { $0 != .lowercase })
+                    prefilterSlot: prefilterSlot(intern(condition.transforms.filter { $0 != .lowercase }))
                 )
             }
             phases[rule.phase == .requestHeaders ? 0 : 1].append(CompiledRule(index: index, rule: rule, conditions: conditions))
@@ -120,6 +133,7 @@ public final class RuleSet: Sendable {
             Set(ordered.indices.filter { exclusion.selects(ordered[$0]) })
         }
         self.prefilter = LiteralPrefilter(literalSets)
+        self.prefilterChains = prefilterChains
     }
 
     /// Literals one of which any value the operator accepts must contain (ignoring case); nil when unknown.

@@ -11,10 +11,26 @@ struct RequestView {
     private(set) var keys: [String] = []
     private(set) var values: [[UInt8]] = []
     /// Entry indices per collection, indexed by ``TargetSelector/Collection/ordinal``.
-    private(set) var byCollection = [[Int]](repeating: [], count: TargetSelector.Collection.allCases.count)
+    private(set) var byCollection = [[Int]](repeating: [], count: Self.collectionCount)
+    /// How many collections there are (`allCases` builds an array each time it is asked).
+    static let collectionCount = TargetSelector.Collection.allCases.count
     private(set) var hasBody = false
 
     var count: Int { self.values.count }
+
+    /// How many values the collection at `ordinal` holds.
+    func count(in ordinal: Int) -> Int { self.byCollection[ordinal].count }
+
+    /// The entry index of the collection's value at `position`.
+    func entry(_ position: Int, of ordinal: Int) -> Int { self.byCollection[ordinal][position] }
+
+    /// Whether `value` is entry `entry`'s raw value itself (the same storage): a transform chain that changed
+    /// nothing hands the raw array back.
+    func isRawValue(_ value: [UInt8], of entry: Int) -> Bool {
+        value.withUnsafeBufferPointer { a in
+            self.values[entry].withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count }
+        }
+    }
 
     /// Whether a request has been parsed into this view (the empty view stands in until one is needed).
     private(set) var isParsed = false

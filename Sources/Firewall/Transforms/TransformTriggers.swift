@@ -27,33 +27,54 @@ enum TransformTriggers {
     static let any: UInt32 = 1 << 31
 
     /// The byte classes present in `value`, plus ``any``.
+    ///
+    /// Every value of every request passes through here, so the pass is one table lookup per byte: a byte's
+    /// classes depend on the byte and on what came before it only as "a space", "a slash", "the start" or
+    /// "anything else" (``classes(of:after:)``), and ``table`` holds the answer for each of the four.
     static func classes(of value: [UInt8]) -> UInt32 {
         var classes = Self.any
-        var previous: UInt8?
-        for byte in value {
-            switch byte {
-            case UInt8(ascii: "%"): classes |= Self.percent
-            case UInt8(ascii: "+"): classes |= Self.plus
-            case 0x41...0x5A: classes |= Self.upper
-            case UInt8(ascii: "&"): classes |= Self.ampersand
-            case UInt8(ascii: "\\"): classes |= Self.backslash | Self.pathSyntax
-            case 0: classes |= Self.nul
-            case 0x09...0x0D: classes |= Self.whitespaceRun
-            case 0x20 where previous == 0x20: classes |= Self.whitespaceRun
-            case UInt8(ascii: "/"):
-                if previous == UInt8(ascii: "/") { classes |= Self.pathSyntax }
-                if previous == 0x20 { classes |= Self.spaceBeforeSlash }
-            case UInt8(ascii: "("): if previous == 0x20 { classes |= Self.spaceBeforeSlash }
-            case UInt8(ascii: "."): if previous == nil || previous == UInt8(ascii: "/") { classes |= Self.pathSyntax }
-            case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "^"): classes |= Self.quoting
-            case UInt8(ascii: ","), UInt8(ascii: ";"): classes |= Self.separator
-            case 0xA0: classes |= Self.high | Self.whitespaceRun
-            case 0x80...: classes |= Self.high
-            default: break
+        var previous = Self.start
+        Self.table.withUnsafeBufferPointer { table in
+            for byte in value {
+                classes |= table[previous &+ Int(byte)]
+                previous = byte == 0x20 ? Self.afterSpace : byte == UInt8(ascii: "/") ? Self.afterSlash : Self.afterOther
             }
-            previous = byte
         }
         return classes
+    }
+
+    /// Offsets into ``table`` for what came before a byte.
+    private static let afterOther = 0
+    private static let afterSpace = 256
+    private static let afterSlash = 512
+    private static let start = 768
+
+    /// ``classes(of:after:)`` for every byte after each kind of predecessor.
+    private static let table: [UInt32] = [UInt8(ascii: "a"), 0x20, UInt8(ascii: "/"), nil].flatMap { previous in
+        (0...255).map { Self.classes(of: UInt8($0), after: previous) }
+    }
+
+    /// The classes one byte adds, given the byte before it (nil at the start of the value).
+    static func classes(of byte: UInt8, after previous: UInt8?) -> UInt32 {
+        switch byte {
+        case UInt8(ascii: "%"): Self.percent
+        case UInt8(ascii: "+"): Self.plus
+        case 0x41...0x5A: Self.upper
+        case UInt8(ascii: "&"): Self.ampersand
+        case UInt8(ascii: "\\"): Self.backslash | Self.pathSyntax
+        case 0: Self.nul
+        case 0x09...0x0D: Self.whitespaceRun
+        case 0x20: previous == 0x20 ? Self.whitespaceRun : 0
+        case UInt8(ascii: "/"):
+            (previous == UInt8(ascii: "/") ? Self.pathSyntax : 0) | (previous == 0x20 ? Self.spaceBeforeSlash : 0)
+        case UInt8(ascii: "("): previous == 0x20 ? Self.spaceBeforeSlash : 0
+        case UInt8(ascii: "."): previous == nil || previous == UInt8(ascii: "/") ? Self.pathSyntax : 0
+        case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "^"): Self.quoting
+        case UInt8(ascii: ","), UInt8(ascii: ";"): Self.separator
+        case 0xA0: Self.high | Self.whitespaceRun
+        case 0x80...: Self.high
+        default: 0
+        }
     }
 }
 

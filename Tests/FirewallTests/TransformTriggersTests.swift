@@ -1,0 +1,35 @@
+@testable import Firewall
+import Testing
+
+@Suite("Transform triggers")
+struct TransformTriggersTests {
+    /// The table-driven pass must give what reading each byte with its predecessor gives.
+    @Test func tableAgreesWithBytewiseClassesOnRandomValues() {
+        var generator = SystemRandomNumberGenerator()
+        // Bytes that matter (and their neighbours) are drawn often, so pairs such as "//", " (" and "/." occur.
+        let interesting: [UInt8] = Array("%+&\\\0\t \u{0B}/(.\"'^,;Aa".utf8) + [0x80, 0xA0, 0xFF]
+        for _ in 0..<5_000 {
+            let length = Int.random(in: 0...24, using: &generator)
+            let value: [UInt8] = (0..<length).map { _ in
+                Bool.random(using: &generator) ? interesting.randomElement(using: &generator) ?? 0 : UInt8.random(in: 0...255, using: &generator)
+            }
+            var expected = TransformTriggers.any
+            var previous: UInt8?
+            for byte in value {
+                expected |= TransformTriggers.classes(of: byte, after: previous)
+                previous = byte
+            }
+            #expect(TransformTriggers.classes(of: value) == expected, "value \(value)")
+        }
+    }
+
+    @Test func pairsNeedTheirPredecessor() {
+        #expect(TransformTriggers.classes(of: Array("a/b".utf8)) & TransformTriggers.pathSyntax == 0)
+        #expect(TransformTriggers.classes(of: Array("a//b".utf8)) & TransformTriggers.pathSyntax != 0)
+        #expect(TransformTriggers.classes(of: Array(".hidden".utf8)) & TransformTriggers.pathSyntax != 0, "a leading dot")
+        #expect(TransformTriggers.classes(of: Array("a.b".utf8)) & TransformTriggers.pathSyntax == 0)
+        #expect(TransformTriggers.classes(of: Array("ls /etc".utf8)) & TransformTriggers.spaceBeforeSlash != 0)
+        #expect(TransformTriggers.classes(of: Array("a  b".utf8)) & TransformTriggers.whitespaceRun != 0)
+        #expect(TransformTriggers.classes(of: Array("a b".utf8)) & TransformTriggers.whitespaceRun == 0)
+    }
+}
