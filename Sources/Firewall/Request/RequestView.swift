@@ -40,6 +40,10 @@ struct RequestView {
 
     init(_ request: FirewallRequest) {
         self.isParsed = true
+        // Room for the usual request up front: grown from empty, the five parallel arrays would reallocate
+        // five or six times each, a third of a plain GET's allocations.
+        let expected = 8 + request.headers.count * 2 + (request.uri.utf8.contains(UInt8(ascii: "?")) ? 16 : 0)
+        self.reserve(expected)
         let path = request.path
         self.add(.method, "", Array(request.method.utf8))
         self.add(.uri, "", Array(request.uri.utf8))
@@ -84,7 +88,15 @@ struct RequestView {
         }
     }
 
+    private mutating func reserve(_ count: Int) {
+        self.collections.reserveCapacity(count)
+        self.names.reserveCapacity(count)
+        self.keys.reserveCapacity(count)
+        self.values.reserveCapacity(count)
+    }
+
     private mutating func addFields(_ fields: [(name: [UInt8], value: [UInt8])]) {
+        self.reserve(self.values.count + fields.count * 2)
         for (nameBytes, value) in fields {
             let name = String(decoding: nameBytes, as: UTF8.self)
             self.add(.args, name, value)
