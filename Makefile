@@ -27,6 +27,7 @@ bench:
 	@Benchmarks/streaming.sh
 	swift build $(SWIFT_RELEASE_FLAGS) --product FirewallBench
 	.build/release/FirewallBench rules/firewall
+	@Benchmarks/firewall-instructions.sh
 
 # Rampart against nginx, haproxy and nginx+ModSecurity (../shared/bench/reference.sh, about 10 minutes).
 bench-proxy:
