@@ -198,56 +198,57 @@ public struct FirewallEvaluation {
     /// results, extended with values parsed since (the body phase adds some).
     private mutating func anyValueMayMatch(_ condition: RuleSet.CompiledCondition, bit: Int) -> Bool {
         let prefilterSlot = condition.prefilterSlot
-        let (slots, words) = (self.slotCount, self.words)
+        let words = self.words
         let collections = RequestView.collectionCount
         if self.unionHits.isEmpty {
-            self.unionHits = Array(repeating: 0, count: slots * collections * words)
-            self.unionCovered = Array(repeating: 0, count: slots * collections)
+            self.unionHits = Array(repeating: 0, count: self.slotCount * collections * words)
+            self.unionCovered = Array(repeating: 0, count: self.slotCount * collections)
         }
         let (word, mask) = (bit / 64, UInt64(1) << UInt64(bit % 64))
         for ordinal in condition.collections {
             let group = prefilterSlot &* collections &+ ordinal
             let count = self.view.count(in: ordinal)
             var covered = Int(self.unionCovered[group])
-            if covered < count {
-                while covered < count {
-                    let entry = self.view.entry(covered, of: ordinal)
-                    _ = self.mayMatch(entry, slot: prefilterSlot, bit: bit)
-                    let slot = Int(self.hitSlot[entry &* slots &+ prefilterSlot])
-                    for offset in 0..<words { self.unionHits[group &* words &+ offset] |= self.hits[slot &* words &+ offset] }
-                    covered += 1
-                }
-                self.unionCovered[group] = Int32(covered)
+            while covered < count {
+                let slot = self.hitsSlot(self.view.entry(covered, of: ordinal), prefilterSlot: prefilterSlot)
+                for offset in 0..<words { self.unionHits[group &* words &+ offset] |= self.hits[slot &* words &+ offset] }
+                covered += 1
             }
+            self.unionCovered[group] = Int32(covered)
             if self.unionHits[group &* words &+ word] & mask != 0 { return true }
         }
         return false
     }
 
     /// Whether the prefilter lets condition `bit` look at entry `entry` after the chain of prefilter slot
-    /// `prefilterSlot`. Values the chain left unchanged share the raw value's scan, so most values are scanned
-    /// once.
+    /// `prefilterSlot`.
     private mutating func mayMatch(_ entry: Int, slot prefilterSlot: Int, bit: Int) -> Bool {
-        let (slots, words) = (self.slotCount, self.words)
-        let index = entry &* slots &+ prefilterSlot
+        let slot = self.hitsSlot(entry, prefilterSlot: prefilterSlot)
+        return self.hits[slot &* self.words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0
+    }
+
+    /// Where in `hits` the prefilter's result for entry `entry` after the chain of prefilter slot
+    /// `prefilterSlot` starts, scanning the value the first time it is asked for. Values the chain left
+    /// unchanged share the raw value's scan, so most values are scanned once.
+    private mutating func hitsSlot(_ entry: Int, prefilterSlot: Int) -> Int {
+        let index = entry &* self.slotCount &+ prefilterSlot
         var slot = Int(self.hitSlot[index])
         if slot < 0 {
             let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
-            let same = self.view.isRawValue(value, of: entry)
-            slot = same ? entry &* slots : index
+            slot = self.view.isRawValue(value, of: entry) ? entry &* self.slotCount : index
             if !self.hitsDone[slot] {
                 self.hitsDone[slot] = true
-                self.ruleSet.prefilter.scan(value, into: &self.hits, offset: slot &* words)
+                self.ruleSet.prefilter.scan(value, into: &self.hits, offset: slot &* self.words)
             }
             self.hitSlot[index] = Int32(slot)
         }
-        return self.hits[slot &* words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0
+        return slot
     }
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
     private mutating func transformed(_ entry: Int, chain: Int) -> [UInt8] {
         guard chain != 0, self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] != 0 else { return self.view.values[entry] }
-        let key = entry &* self.ruleSet.chains.count &+ chain
+        let key = entry &* self.chainCount &+ chain
         let slot = self.cacheSlot[key]
         if slot >= 0 { return self.cached[Int(slot)] }
         let step = self.ruleSet.chains[chain]

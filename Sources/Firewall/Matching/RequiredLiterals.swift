@@ -207,30 +207,12 @@ enum RequiredLiterals {
                 case UInt8(ascii: "["):
                     return nil
                 case UInt8(ascii: "\\"):
-                    guard let next = self.peek() else { return nil }
-                    self.index += 1
-                    switch next {
-                    case UInt8(ascii: "x"):
-                        guard let high = self.peek(), let low = self.peek(1),
-                              let parsed = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
-                        self.index += 2
-                        value = parsed
-                    case UInt8(ascii: "n"): value = 0x0A
-                    case UInt8(ascii: "r"): value = 0x0D
-                    case UInt8(ascii: "t"): value = 0x09
-                    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                        return nil
-                    default: value = next
-                    }
+                    // Inside a class as outside: a literal byte, or something this reader does not model.
+                    guard case .byte(let escaped) = self.escape() else { return nil }
+                    value = escaped
                 case UInt8(ascii: "-") where previous != nil && self.peek() != UInt8(ascii: "]"):
                     // A range: from the previous member to the next one.
-                    guard let low = previous else { return nil }
-                    let before = self.index
-                    guard let end = self.smallClassMember() else { return nil }
-                    guard end >= low, Int(end) - Int(low) <= 32 else {
-                        self.index = before
-                        return nil
-                    }
+                    guard let low = previous, let end = self.smallClassMember(), end >= low, Int(end) - Int(low) <= 32 else { return nil }
                     for member in low...end { members.insert(member) }
                     previous = nil
                     continue
@@ -243,15 +225,13 @@ enum RequiredLiterals {
             return nil
         }
 
-        /// One member after a range's `-`: a plain byte or a `\xHH` escape.
+        /// One member after a range's `-`: a plain ASCII byte or an escaped one.
         private mutating func smallClassMember() -> UInt8? {
             guard let byte = self.peek() else { return nil }
             self.index += 1
             guard byte == UInt8(ascii: "\\") else { return byte < 0x80 && byte != UInt8(ascii: "]") ? byte : nil }
-            guard self.peek() == UInt8(ascii: "x"), let high = self.peek(1), let low = self.peek(2),
-                  let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16), value < 0x80 else { return nil }
-            self.index += 3
-            return value
+            guard case .byte(let escaped) = self.escape(), escaped < 0x80 else { return nil }
+            return escaped
         }
 
         /// Skips `[...]` (with `\]`, a leading `]` or `^]`, and `[:name:]`).

@@ -43,14 +43,17 @@ enum TransformTriggers {
         return classes
     }
 
-    /// Offsets into ``table`` for what came before a byte.
-    private static let afterOther = 0
-    private static let afterSpace = 256
-    private static let afterSlash = 512
-    private static let start = 768
+    /// One predecessor of each kind, in ``table``'s order: anything else, a space, a slash, the start.
+    private static let predecessors: [UInt8?] = [UInt8(ascii: "a"), 0x20, UInt8(ascii: "/"), nil]
 
-    /// ``classes(of:after:)`` for every byte after each kind of predecessor.
-    private static let table: [UInt32] = [UInt8(ascii: "a"), 0x20, UInt8(ascii: "/"), nil].flatMap { previous in
+    /// Offsets into ``table`` for what came before a byte, by position in ``predecessors``.
+    private static let afterOther = 0 * 256
+    private static let afterSpace = 1 * 256
+    private static let afterSlash = 2 * 256
+    private static let start = 3 * 256
+
+    /// ``classes(of:after:)`` for every byte after each of ``predecessors``.
+    private static let table: [UInt32] = Self.predecessors.flatMap { previous in
         (0...255).map { Self.classes(of: UInt8($0), after: previous) }
     }
 

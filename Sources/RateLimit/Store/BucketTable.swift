@@ -84,7 +84,9 @@ struct BucketTable {
         self = table
     }
 
-    /// Every entry, in no particular order.
+    /// Every entry, in no particular order. An entry's key carries the slot hash (its low bit set), which
+    /// ``insert(_:_:)`` maps to the same slot hash again; it is for eviction and rebuilding, not for comparing
+    /// with the caller's keys.
     var allEntries: some Sequence<Entry> {
         self.slots.lazy.filter { $0.hash != 0 }.map { slot in
             Entry(key: BucketKey(namespace: slot.namespace, key: slot.key, hash: slot.hash), bucket: slot.bucket)
