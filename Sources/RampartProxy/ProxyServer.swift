@@ -73,7 +73,6 @@ public final class ProxyServer: Service, Sendable {
                     guard self.admit(channel) else { throw ChannelError.inputClosed }
                     guard let loop = self.loops[ObjectIdentifier(channel.eventLoop)]?.value else { throw ChannelError.ioOnClosedChannel }
                     let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(HTTPResponseEncoder(), name: PipelineNames.responseEncoder)
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     limits.maxHeaderListSize = config.maxHeaderBytes
                     limits.maxHeaderFieldSize = config.maxHeaderBytes
@@ -222,10 +221,7 @@ public final class ProxyServer: Service, Sendable {
 
 /// Handler names, so a protocol switch can take the HTTP handlers out of both pipelines.
 enum PipelineNames {
-    static let responseEncoder = "http-response-encoder"
     static let requestDecoder = "http-request-decoder"
     static let downstream = "downstream"
-    static let requestEncoder = "http-request-encoder"
-    static let responseDecoder = "http-response-decoder"
     static let upstream = "upstream"
 }

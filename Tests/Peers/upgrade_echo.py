@@ -1,5 +1,6 @@
-"""A backend that accepts any protocol upgrade, then echoes bytes upper-cased; GET .../hop answers with
-hop-by-hop response headers a proxy must drop. Usage: upgrade_echo.py PORT"""
+"""A backend that accepts any protocol upgrade, then echoes bytes upper-cased. GET .../hop answers with
+hop-by-hop response headers a proxy must drop; .../chunked with 103 Early Hints, then a chunked body with a
+trailer; .../broken with a status line that is not HTTP. Usage: upgrade_echo.py PORT"""
 import sys
 
 from peer_lifetime import serve_connections
@@ -19,6 +20,14 @@ def serve(connection):
         if lines[0].split(" ")[1].endswith("/hop"):
             connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: timeout=5\r\n"
                                b"X-Secret: s\r\nProxy-Connection: keep-alive\r\nTrailer: X-T\r\nX-Kept: yes\r\n\r\nok")
+            return
+        if lines[0].split(" ")[1].endswith("/chunked"):
+            connection.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                               b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                               b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 11\r\n\r\n")
+            return
+        if lines[0].split(" ")[1].endswith("/broken"):
+            connection.sendall(b"HTTP/1.1 2000 Broken\r\nContent-Length: 0\r\n\r\n")
             return
         if headers.get("upgrade", "").lower() != "websocket":
             connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")

@@ -285,6 +285,39 @@ import TestSupport
         }
     }
 
+    @Test func responsesPassThroughByteForByteAndAreUnwrappedForHTTP10() async throws {
+        try await Self.withUpgradePeer { proxy in
+            let port = proxy.port
+            let (hints, chunked, old, oldClosed) = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                connection.send("GET /ws/chunked HTTP/1.1\r\nHost: a\r\n\r\n")
+                let hints = try connection.readResponse()
+                let chunked = try connection.readResponse()
+                let old = try RawHTTPConnection(port: port)
+                old.send("GET /ws/chunked HTTP/1.0\r\nHost: a\r\n\r\n")
+                return (hints, chunked, try old.readResponse(), old.isClosedByPeer())
+            }
+            #expect(hints.status == 103)
+            #expect(hints.header("Link") == "</style.css>; rel=preload")
+            #expect(chunked.status == 200)
+            #expect(chunked.header("Transfer-Encoding") == "chunked")
+            #expect(chunked.text == "hello world")
+            #expect(old.status == 200, "an HTTP/1.0 client gets no interim response and no chunks")
+            #expect(old.header("Transfer-Encoding") == nil)
+            #expect(old.text == "hello world")
+            #expect(oldClosed, "the end of an unwrapped body is the close")
+        }
+    }
+
+    @Test func aMalformedBackendResponseGivesA502() async throws {
+        try await Self.withUpgradePeer { proxy in
+            let response = try await proxy.request("GET /ws/broken HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(response.status == 502)
+            #expect(try Self.json(response)["description"]?.stringValue?.contains("malformed response") == true)
+            #expect(await proxy.server.status().traffic.upstreamErrors[.malformed] == 1)
+        }
+    }
+
     @Test func anIdempotentRequestIsRetriedOnAnotherServerAndTheDeadOneIsSkipped() async throws {
         let deadPort = try freePort()
         try await Self.withProxy(configure: { config in

@@ -15,6 +15,9 @@ public struct TrafficStats: Sendable {
         case timeout
         /// The backend closed the connection before answering, or in the middle of a response.
         case reset
+        /// The backend's response could not be read as HTTP/1.x (502, or the client connection closes when the
+        /// response had begun).
+        case malformed
     }
 
     /// Client connections accepted.

@@ -16,7 +16,7 @@ import ServiceKit
 /// cannot take more response, the upstream is not read.
 final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamDelegate {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private let server: ProxyServer
     private let loop: LoopContext
@@ -129,12 +129,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         case .end:
             guard let exchange = self.exchange else { return }
             exchange.requestEnded = true
-            if exchange.bodyInspected {
-                self.upstreamWrite(exchange, .end(nil), flush: true)
-                if exchange.upstream != nil { self.armResponseTimeout(exchange) }
-            } else {
-                self.inspectBodyAndForward(exchange)
-            }
+            guard exchange.bodyInspected else { return self.inspectBodyAndForward(exchange) }
+            // Until the upstream connection is ready, `attach` sends the end.
+            guard let upstream = exchange.upstreamHandler else { return }
+            upstream.sendEnd()
+            upstream.flush()
+            self.armResponseTimeout(exchange)
         }
     }
 
@@ -254,7 +254,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             // The checks passed: invite the body now, and keep the backend out of the handshake.
             forwardedHead.headers.remove(name: "expect")
-            context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            let interim: StaticString = head.version.minor == 0 ? "HTTP/1.0 100 Continue\r\n\r\n" : "HTTP/1.1 100 Continue\r\n\r\n"
+            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(staticString: interim)), promise: nil)
         }
         let exchange = Exchange(state: state, head: head, route: route, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
         exchange.rateDecision = rateDecision
@@ -268,7 +269,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     private func receiveBody(_ buffer: ByteBuffer, _ exchange: Exchange) {
         guard !exchange.bodyInspected else {
-            self.upstreamWrite(exchange, .body(.byteBuffer(buffer)), flush: false)
+            guard let upstream = exchange.upstreamHandler else {
+                exchange.pendingBody.append(buffer)
+                return
+            }
+            upstream.sendBody(buffer)
+            exchange.upstreamNeedsFlush = true
             return
         }
         exchange.pendingBody.append(buffer)
@@ -321,9 +327,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(HTTPRequestEncoder(), name: PipelineNames.requestEncoder)
-                    // The decoder watches requests go out, so it knows a HEAD response has no body.
-                    try handlers.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)), name: PipelineNames.responseDecoder)
                     try handlers.addHandler(UpstreamHandler(), name: PipelineNames.upstream)
                 }
             }
@@ -365,13 +368,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if let downstream = self.context?.channel, !downstream.isWritable {
             channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
-        channel.write(HTTPClientRequestPart.head(exchange.forwardedHead), promise: nil)
-        for buffer in exchange.pendingBody {
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
-        }
+        handler.sendHead(exchange.forwardedHead, unwrapChunks: exchange.head.version.minor == 0)
+        for buffer in exchange.pendingBody { handler.sendBody(buffer) }
         exchange.pendingBody = []
-        if exchange.requestEnded { channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
-        channel.flush()
+        if exchange.requestEnded { handler.sendEnd() }
+        handler.flush()
         if exchange.requestEnded { self.armResponseTimeout(exchange) }
     }
 
@@ -402,36 +403,45 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
     }
 
-    private func upstreamWrite(_ exchange: Exchange, _ part: HTTPClientRequestPart, flush: Bool) {
-        guard let upstream = exchange.upstream else {
-            if case .body(.byteBuffer(let buffer)) = part { exchange.pendingBody.append(buffer) }
-            return
-        }
-        upstream.write(part, promise: nil)
-        if flush {
-            upstream.flush()
-        } else {
-            exchange.upstreamNeedsFlush = true
-        }
-    }
-
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
+    func upstreamReceived(_ event: UpstreamResponseParser.Event) {
         guard let exchange = self.exchange, let context = self.context else { return }
-        switch part {
+        switch event {
         case .head(let head):
+            if head.isInterim {
+                // 100 Continue is the proxy's to send (it answered Expect itself); other interim responses, such as
+                // 103 Early Hints, go on to HTTP/1.1 clients.
+                guard head.status != 100, exchange.head.version.minor >= 1 else { return }
+                var buffer = context.channel.allocator.buffer(capacity: 256)
+                head.write(version: exchange.head.version, connection: nil, into: &buffer)
+                context.write(self.wrapOutboundOut(buffer), promise: nil)
+                return
+            }
+            guard head.status != 101 || exchange.isTunnel else {
+                self.loop.stats.upstreamErrors[.malformed, default: 0] += 1
+                self.abandonUpstream(exchange)
+                return self.fail(exchange, ErrorResponse(status: 502, description: "upstream switched protocols without being asked to"))
+            }
             exchange.responseDeadline = nil
             exchange.responseStarted = true
-            exchange.responseStatus = Int(head.status.code)
+            exchange.responseStatus = head.status
             if let sentAt = exchange.sentAt { self.record?.upstreamLatency = .now() - sentAt }
-            exchange.upstreamKeepAlive = head.isKeepAlive
+            exchange.upstreamKeepAlive = head.keepAlive
             if let key = exchange.serverKey { self.loop.serverSucceeded(key) }
-            exchange.switchingProtocols = exchange.isTunnel && head.status == .switchingProtocols
-            context.write(self.wrapOutboundOut(.head(self.responseHead(head, exchange))), promise: nil)
+            exchange.switchingProtocols = head.status == 101
+            // Without a length or chunks the client learns the end by the close; so it does for an HTTP/1.0
+            // client whose chunked response is unwrapped.
+            if head.framing == .untilClose || (head.framing == .chunked && exchange.head.version.minor == 0) {
+                exchange.keepAlive = false
+            }
+            var buffer = context.channel.allocator.buffer(capacity: 512)
+            head.write(version: exchange.head.version, extraFields: self.successFields(exchange), connection: self.connectionField(exchange), into: &buffer)
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
         case .body(let buffer):
-            exchange.responseBytes += buffer.readableBytes
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        case .end(let trailers):
-            context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
+            exchange.responseBytes = exchange.upstreamHandler?.responseBodyBytes ?? 0
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+        case .end:
+            exchange.responseBytes = exchange.upstreamHandler?.responseBodyBytes ?? 0
+            context.flush()
             if exchange.switchingProtocols {
                 self.startTunnel(exchange, context: context)
             } else {
@@ -444,15 +454,19 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         guard let exchange = self.exchange else { return }
         exchange.upstream = nil
         exchange.upstreamHandler = nil
-        self.loop.stats.upstreamErrors[.reset, default: 0] += 1
+        let malformed = error as? UpstreamResponseError
+        self.loop.stats.upstreamErrors[malformed == nil ? .reset : .malformed, default: 0] += 1
         if exchange.responseStarted {
             self.exchange = nil
             self.release(exchange)
-            self.finishRecord(status: exchange.responseStatus, bytes: exchange.responseBytes, reason: "the upstream closed the connection during the response")
+            self.finishRecord(
+                status: exchange.responseStatus, bytes: exchange.responseBytes,
+                reason: malformed.map { "the upstream's response broke off: \($0)" } ?? "the upstream closed the connection during the response"
+            )
             self.closing = true
             self.context?.close(promise: nil)
         } else {
-            self.fail(exchange, ErrorResponse(status: 502, description: "upstream closed the connection before answering"))
+            self.fail(exchange, ErrorResponse(status: 502, description: malformed.map { "upstream sent a malformed response: \($0)" } ?? "upstream closed the connection before answering"))
         }
     }
 
@@ -464,25 +478,18 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.context?.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
     }
 
-    /// The response head for the client: the backend's, without hop-by-hop fields, with rate-limit fields.
-    private func responseHead(_ upstream: HTTPResponseHead, _ exchange: Exchange) -> HTTPResponseHead {
-        var head = HTTPResponseHead(version: exchange.head.version, status: upstream.status)
-        // Named by the backend's Connection header: dropped too. Most responses name none (or keep-alive).
-        // On a 101 the Upgrade and Connection fields are the handshake and stay.
-        let tunnel = exchange.switchingProtocols
-        let named = upstream.headers[canonicalForm: "connection"].map { $0.lowercased() }.filter { token in
-            token != "keep-alive" && token != "close" && !(tunnel && (token == "upgrade" || token == "connection"))
-        }
-        for (name, value) in upstream.headers {
-            if Self.isHopByHop(name, tunnel: tunnel) { continue }
-            if !named.isEmpty, named.contains(name.lowercased()) { continue }
-            head.headers.add(name: name, value: value)
-        }
-        if exchange.state.config.rateLimitHeadersOnSuccess, let decision = exchange.rateDecision {
-            for field in RateLimitHeaders.fields(for: decision) { head.headers.add(name: field.name, value: field.value) }
-        }
-        if !exchange.keepAlive && !exchange.switchingProtocols { head.headers.add(name: "Connection", value: "close") }
-        return head
+    /// The rate-limit fields a passing response carries, when configured.
+    private func successFields(_ exchange: Exchange) -> [(name: String, value: String)] {
+        guard exchange.state.config.rateLimitHeadersOnSuccess, let decision = exchange.rateDecision else { return [] }
+        return RateLimitHeaders.fields(for: decision).map { ($0.name, $0.value) }
+    }
+
+    /// The proxy's own Connection field for this client: `close` when it closes after the response, and
+    /// `keep-alive` for an HTTP/1.0 client that keeps the connection. A 101 keeps the backend's handshake fields.
+    private func connectionField(_ exchange: Exchange) -> StaticString? {
+        if exchange.switchingProtocols { return nil }
+        if !exchange.keepAlive { return "close" }
+        return exchange.head.version.minor == 0 ? "keep-alive" : nil
     }
 
     // MARK: Ending an exchange
@@ -504,11 +511,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             // Glue first, then take HTTP out: bytes the decoders still hold are passed on to the glue.
             try context.pipeline.syncOperations.addHandler(clientSide)
             try upstream.pipeline.syncOperations.addHandler(serverSide)
-            for name in [PipelineNames.upstream, PipelineNames.responseDecoder, PipelineNames.requestEncoder] {
-                upstream.pipeline.syncOperations.removeHandler(name: name, promise: nil)
-            }
+            upstream.pipeline.syncOperations.removeHandler(name: PipelineNames.upstream, promise: nil)
             upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            for name in [PipelineNames.requestDecoder, PipelineNames.responseEncoder, PipelineNames.downstream] {
+            for name in [PipelineNames.requestDecoder, PipelineNames.downstream] {
                 context.pipeline.syncOperations.removeHandler(name: name, promise: nil)
             }
         } catch {
@@ -575,11 +580,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func reject(_ response: ErrorResponse, head: HTTPRequestHead, hasBody: Bool, forceClose: Bool = false) {
         guard let context = self.context else { return }
         let keepAlive = head.isKeepAlive && !forceClose && !hasBody
-        let body = response.body(allocator: context.channel.allocator)
-        self.finishRecord(status: response.status, bytes: head.method == .HEAD ? 0 : body.readableBytes, reason: response.description)
-        context.write(self.wrapOutboundOut(.head(response.head(version: head.version, keepAlive: keepAlive, bodyLength: body.readableBytes))), promise: nil)
-        if head.method != .HEAD { context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        let (bytes, bodyLength) = response.serialized(
+            version: head.version, keepAlive: keepAlive, includeBody: head.method != .HEAD, allocator: context.channel.allocator
+        )
+        self.finishRecord(status: response.status, bytes: bodyLength, reason: response.description)
+        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
         if keepAlive {
             self.finishResponse(keepAlive: true)
         } else {
@@ -614,17 +619,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let config = self.server.state.config
         let seconds = self.servedRequests == 0 ? config.headerTimeout : config.idleTimeout
         self.headDeadline = .now() + .milliseconds(Int64(seconds * 1000))
-    }
-
-    /// Hop-by-hop response fields, compared without allocating: Connection and Upgrade stay on a 101.
-    static func isHopByHop(_ name: String, tunnel: Bool) -> Bool {
-        let length = name.utf8.count
-        guard length >= 2, length <= 16 else { return false }
-        func equals(_ lowercase: String) -> Bool {
-            lowercase.utf8.count == length && zip(name.utf8, lowercase.utf8).allSatisfy { ($0 | 0x20) == $1 || $0 == $1 }
-        }
-        if equals("keep-alive") || equals("te") || equals("trailer") || equals("proxy-connection") { return true }
-        return !tunnel && (equals("connection") || equals("upgrade"))
     }
 
     /// Counts the firewall's final decision on a request: its blocks, or what detection-only rules would

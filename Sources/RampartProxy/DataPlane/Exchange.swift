@@ -10,7 +10,8 @@ final class Exchange {
     /// in new ones meanwhile.
     let state: ProxyState
     let head: HTTPRequestHead
-    let keepAlive: Bool
+    /// Whether the client connection stays open after this exchange.
+    var keepAlive: Bool
     let route: RouteTable.Entry
     var forwardedHead: HTTPRequestHead
     var requestID: String
@@ -32,7 +33,7 @@ final class Exchange {
     var responseStarted = false
     /// The backend's status, once its response head arrived.
     var responseStatus = 0
-    /// Response body bytes sent to the client.
+    /// Response body bytes sent to the client, without chunk framing.
     var responseBytes = 0
     /// When the request head went upstream, for the upstream latency.
     var sentAt: NIODeadline?

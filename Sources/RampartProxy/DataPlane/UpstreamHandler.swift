@@ -1,11 +1,12 @@
 import NIOCore
 import NIOHTTP1
+import ProxyCore
 
 /// Receives what an upstream connection sends back for the exchange currently leased on it.
 protocol UpstreamDelegate: AnyObject {
-    /// A response part.
-    func upstreamReceived(_ part: HTTPClientResponsePart)
-    /// The connection closed or failed before the response ended.
+    /// A response head, body bytes, or the end of the response.
+    func upstreamReceived(_ event: UpstreamResponseParser.Event)
+    /// The connection closed, or sent what is not HTTP/1.x, before the response ended.
     func upstreamClosed(_ error: any Error)
     /// A read batch ended: time to flush what was written to the client (once per batch, not per part).
     func upstreamReadComplete()
@@ -13,19 +14,90 @@ protocol UpstreamDelegate: AnyObject {
     func upstreamWritabilityChanged(_ writable: Bool)
 }
 
-/// The last handler of an upstream (client) pipeline: hands response parts to the leasing exchange, and tells
-/// the pool when an idle connection goes away.
+/// The only handler of an upstream (client) pipeline: writes requests as HTTP/1.1 bytes, and reads responses
+/// with ``UpstreamResponseParser`` so their bytes pass to the client without being decoded and encoded again.
+/// It also tells the pool when an idle connection goes away.
 final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The exchange using the connection; nil while it is idle in the pool.
     weak var delegate: (any UpstreamDelegate)?
     /// Called when the connection closes while idle, so the pool forgets it.
     var onIdleClose: (() -> Void)?
+    private var context: ChannelHandlerContext?
+    private var parser = UpstreamResponseParser()
+    /// The request body being sent is chunked, so each part is framed.
+    private var chunkedRequest = false
+    /// What followed a 101 response in the same read: the new protocol's first bytes, handed to the tunnel
+    /// when this handler leaves the pipeline.
+    private var tunnelBytes: ByteBuffer?
+
+    /// Body bytes of the current response so far, without chunk framing.
+    var responseBodyBytes: Int { self.parser.bodyBytes }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Sending a request
+
+    /// Writes a request head (not flushed); its response is expected next.
+    ///
+    /// - Parameter unwrapChunks: the client speaks HTTP/1.0, so a chunked response reaches it unframed.
+    func sendHead(_ head: HTTPRequestHead, unwrapChunks: Bool) {
+        guard let context = self.context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        HTTP1Serializer.writeRequestHead(head, into: &buffer)
+        self.chunkedRequest = head.headers.contains(name: "transfer-encoding")
+        self.parser.expectResponse(toHEAD: head.method == .HEAD, unwrapChunks: unwrapChunks)
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// Writes request body bytes (not flushed), framed as a chunk when the request is chunked.
+    func sendBody(_ body: ByteBuffer) {
+        guard let context = self.context, body.readableBytes > 0 else { return }
+        guard self.chunkedRequest else {
+            context.write(self.wrapOutboundOut(body), promise: nil)
+            return
+        }
+        var start = context.channel.allocator.buffer(capacity: 18)
+        HTTP1Serializer.writeChunkStart(length: body.readableBytes, into: &start)
+        context.write(self.wrapOutboundOut(start), promise: nil)
+        context.write(self.wrapOutboundOut(body), promise: nil)
+        context.write(self.wrapOutboundOut(context.channel.allocator.buffer(staticString: HTTP1Serializer.chunkEnd)), promise: nil)
+    }
+
+    /// Ends the request body (not flushed): the last chunk when chunked, nothing otherwise.
+    func sendEnd() {
+        guard let context = self.context, self.chunkedRequest else { return }
+        context.write(self.wrapOutboundOut(context.channel.allocator.buffer(staticString: HTTP1Serializer.lastChunk)), promise: nil)
+    }
+
+    func flush() {
+        self.context?.flush()
+    }
+
+    // MARK: Channel events
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.delegate?.upstreamReceived(self.unwrapInboundIn(data))
+        var buffer = self.unwrapInboundIn(data)
+        do {
+            while let event = try self.parser.next(&buffer) {
+                if case .end = event, self.parser.hasSwitchedProtocols, buffer.readableBytes > 0 {
+                    self.tunnelBytes = buffer
+                    buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                }
+                self.delegate?.upstreamReceived(event)
+            }
+        } catch {
+            self.fail(error, context: context)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -35,8 +107,12 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if let delegate = self.delegate {
-            self.delegate = nil
-            delegate.upstreamClosed(ChannelError.eof)
+            if let end = self.parser.inputClosed() {
+                delegate.upstreamReceived(end)
+            } else {
+                self.delegate = nil
+                delegate.upstreamClosed(ChannelError.eof)
+            }
         } else {
             self.onIdleClose?()
         }
@@ -49,6 +125,22 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// Hands the new protocol's first bytes to the handler that replaces this one (the tunnel).
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        if let bytes = self.tunnelBytes {
+            self.tunnelBytes = nil
+            context.fireChannelRead(self.wrapInboundOut(bytes))
+        }
+        context.leavePipeline(removalToken: removalToken)
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstreamClosed(error)
         context.close(promise: nil)
     }
 }

@@ -1,0 +1,182 @@
+import NIOCore
+
+/// Reads the responses on one upstream connection just far enough to forward them. It finds where each head
+/// ends and what the head says, and where the body ends. Body bytes are handed on as slices of the buffers
+/// read. They are not copied or re-framed, except that a chunked body can be unwrapped for an HTTP/1.0 client.
+///
+/// The proxy sends one request at a time, so one response is expected per ``expectResponse(toHEAD:unwrapChunks:)``.
+/// Bytes that arrive when no response is expected are an error, so a pooled connection that talks out of turn
+/// is closed rather than reused.
+public struct UpstreamResponseParser: Sendable {
+    /// What the next bytes were.
+    public enum Event: Sendable {
+        /// A response head. An interim (1xx) head is followed by another head.
+        case head(UpstreamResponseHead)
+        /// Body bytes to forward as they are (with their chunk framing unless unwrapping).
+        case body(ByteBuffer)
+        /// The response is complete. After a 101 the rest of the input belongs to the new protocol.
+        case end
+    }
+
+    private enum State: Sendable {
+        case idle
+        case head
+        case fixed(remaining: Int)
+        case chunked
+        case untilClose
+        case ending
+        case switched
+    }
+
+    private var state = State.idle
+    private var chunks = ChunkedBody()
+    /// The start of a head that has not fully arrived.
+    private var partialHead: ByteBuffer?
+    private var requestIsHEAD = false
+    private var unwrapChunks = false
+    private var switching = false
+    /// The longest response head accepted.
+    public let maxHeadBytes: Int
+    /// Body bytes of the current response, without chunk framing.
+    public private(set) var bodyBytes = 0
+
+    /// A parser for one connection.
+    public init(maxHeadBytes: Int = 64 * 1024) {
+        self.maxHeadBytes = maxHeadBytes
+    }
+
+    /// A request went out: its response comes next.
+    ///
+    /// - Parameters:
+    ///   - toHEAD: the request was HEAD, so the response has no body.
+    ///   - unwrapChunks: hand on a chunked body without its framing (for an HTTP/1.0 client).
+    public mutating func expectResponse(toHEAD: Bool, unwrapChunks: Bool) {
+        self.state = .head
+        self.requestIsHEAD = toHEAD
+        self.unwrapChunks = unwrapChunks
+        self.switching = false
+        self.partialHead = nil
+        self.bodyBytes = 0
+    }
+
+    /// The next event from `buffer`, consuming what it covers; nil when more input is needed (or, after a 101,
+    /// never: the rest of the input is left for the tunnel).
+    public mutating func next(_ buffer: inout ByteBuffer) throws(UpstreamResponseError) -> Event? {
+        switch self.state {
+        case .idle:
+            guard buffer.readableBytes == 0 else {
+                throw UpstreamResponseError(description: "the backend sent bytes when no response was due")
+            }
+            return nil
+        case .head:
+            return try self.head(&buffer)
+        case .fixed(let remaining):
+            let count = min(remaining, buffer.readableBytes)
+            guard count > 0, let slice = buffer.readSlice(length: count) else { return nil }
+            self.bodyBytes += count
+            self.state = count == remaining ? .ending : .fixed(remaining: remaining - count)
+            return .body(slice)
+        case .chunked:
+            return try self.chunked(&buffer)
+        case .untilClose:
+            guard buffer.readableBytes > 0, let slice = buffer.readSlice(length: buffer.readableBytes) else { return nil }
+            self.bodyBytes += slice.readableBytes
+            return .body(slice)
+        case .ending:
+            self.state = self.switching ? .switched : .idle
+            return .end
+        case .switched:
+            return nil
+        }
+    }
+
+    /// The backend closed the connection: `.end` when that ends the body (no length was given), else nil.
+    public mutating func inputClosed() -> Event? {
+        guard case .untilClose = self.state else { return nil }
+        self.state = .idle
+        return .end
+    }
+
+    /// Whether the connection is between responses, so it may go back to the pool.
+    public var isIdle: Bool {
+        if case .idle = self.state { return true }
+        return false
+    }
+
+    /// Whether a 101 response ended: the rest of the input is the new protocol's.
+    public var hasSwitchedProtocols: Bool {
+        if case .switched = self.state { return true }
+        return false
+    }
+
+    private mutating func head(_ buffer: inout ByteBuffer) throws(UpstreamResponseError) -> Event? {
+        if var partial = self.partialHead {
+            self.partialHead = nil
+            partial.writeBuffer(&buffer)
+            buffer = partial
+        }
+        guard let length = Self.headLength(buffer) else {
+            guard buffer.readableBytes <= self.maxHeadBytes else {
+                throw UpstreamResponseError(description: "the response head is larger than \(self.maxHeadBytes) bytes")
+            }
+            if buffer.readableBytes > 0 {
+                self.partialHead = buffer
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            }
+            return nil
+        }
+        guard length <= self.maxHeadBytes else {
+            throw UpstreamResponseError(description: "the response head is larger than \(self.maxHeadBytes) bytes")
+        }
+        guard let bytes = buffer.readSlice(length: length) else { return nil }
+        let head = try UpstreamResponseHead(parsing: bytes, requestIsHEAD: self.requestIsHEAD, unwrapChunks: self.unwrapChunks)
+        if head.isInterim { return .head(head) }
+        self.switching = head.status == 101
+        switch head.framing {
+        case .none, .length(0):
+            self.state = .ending
+        case .length(let length):
+            self.state = .fixed(remaining: length)
+        case .chunked:
+            self.chunks = ChunkedBody()
+            self.state = .chunked
+        case .untilClose:
+            self.state = .untilClose
+        }
+        return .head(head)
+    }
+
+    private mutating func chunked(_ buffer: inout ByteBuffer) throws(UpstreamResponseError) -> Event? {
+        guard buffer.readableBytes > 0 else { return nil }
+        let unwrap = self.unwrapChunks
+        var data = 0
+        let scanned = buffer.withUnsafeReadableBytes { self.chunks.scan($0, stopAtData: unwrap, dataBytes: &data) }
+        if let malformed = self.chunks.malformed { throw UpstreamResponseError(description: malformed) }
+        guard unwrap else {
+            self.bodyBytes += data
+            if self.chunks.isComplete { self.state = .ending }
+            return buffer.readSlice(length: scanned).map { .body($0) }
+        }
+        buffer.moveReaderIndex(forwardBy: scanned)
+        if self.chunks.isComplete {
+            self.state = .idle
+            return .end
+        }
+        let count = self.chunks.takeData(upTo: buffer.readableBytes)
+        guard count > 0, let slice = buffer.readSlice(length: count) else { return nil }
+        self.bodyBytes += count
+        return .body(slice)
+    }
+
+    /// The length of the head at the start of `buffer` (through the empty line), nil if it is not all there.
+    static func headLength(_ buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { p in
+            var index = 3
+            while index < p.count {
+                if p[index] == 0x0A, p[index - 1] == 0x0D, p[index - 2] == 0x0A, p[index - 3] == 0x0D { return index + 1 }
+                index += 1
+            }
+            return nil
+        }
+    }
+}
