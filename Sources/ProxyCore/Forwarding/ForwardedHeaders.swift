@@ -23,32 +23,49 @@ public struct ForwardedHeaders: Sendable {
     ///   - tunnel: keep `Upgrade` and `Connection: upgrade` (the request asks to switch protocols).
     ///   - newRequestID: makes an id when none is kept.
     public func rewrite(_ headers: HTTPHeaders, resolution: ClientAddressResolver.Resolution, tunnel: Bool, newRequestID: () -> String) -> (HTTPHeaders, requestID: String) {
-        // HTTPHeaders compares names without regard to case and without allocating.
-        var output = headers
-        for value in headers[canonicalForm: "connection"] where !(tunnel && value.lowercased() == "upgrade") {
-            output.remove(name: String(value))
+        // Fields the Connection field names are this hop's; most requests name none (or only keep-alive).
+        var named: [String] = []
+        for value in headers[canonicalForm: "connection"] {
+            let token = value.lowercased()
+            if token != "keep-alive" && token != "close" && !(tunnel && token == "upgrade") { named.append(token) }
         }
-        for name in Self.hopByHop { output.remove(name: name) }
-        if !tunnel { output.remove(name: "upgrade") }
-        if !resolution.peerTrusted {
-            for name in Self.trustedOnly { output.remove(name: name) }
+        // One pass copies what is kept, instead of one removal pass per dropped name.
+        var output = HTTPHeaders()
+        output.reserveCapacity(headers.count + 6)
+        var host: String?
+        var hasProto = false
+        var hasForwardedHost = false
+        var requestID: String?
+        for (name, value) in headers {
+            switch Self.classify(name) {
+            case .hopByHop: continue
+            case .upgrade where !tunnel: continue
+            case .trustedOnly where !resolution.peerTrusted: continue
+            case .host: host = host ?? value
+            case .trustedOnly:
+                if Self.equalsIgnoringCase(name, "x-forwarded-proto") {
+                    hasProto = true
+                } else if Self.equalsIgnoringCase(name, "x-forwarded-host") {
+                    hasForwardedHost = true
+                } else if requestID == nil, !value.isEmpty {
+                    requestID = value
+                }
+            case .upgrade, .other: break
+            }
+            if !named.isEmpty, named.contains(where: { Self.equalsIgnoringCase(name, $0) }) { continue }
+            output.add(name: name, value: value)
         }
-        if output.contains(where: { Self.isProxyField($0.name) }) {
-            let kept = output.filter { !Self.isProxyField($0.name) }
-            output = HTTPHeaders(kept.map { ($0.name, $0.value) })
-        }
-        let host = headers.first(name: "host")
-        if !output.contains(name: "x-forwarded-proto") { output.add(name: "X-Forwarded-Proto", value: "http") }
-        if let host, !output.contains(name: "x-forwarded-host") { output.add(name: "X-Forwarded-Host", value: host) }
+        if !hasProto { output.add(name: "X-Forwarded-Proto", value: "http") }
+        if let host, !hasForwardedHost { output.add(name: "X-Forwarded-Host", value: host) }
         output.add(name: "X-Forwarded-For", value: resolution.forwardedFor)
         output.add(name: "X-Real-IP", value: resolution.client)
         if tunnel { output.add(name: "Connection", value: "upgrade") }
-        let requestID: String
-        if let kept = output.first(name: "x-request-id"), !kept.isEmpty {
-            requestID = kept
+        let id: String
+        if let requestID {
+            id = requestID
         } else {
-            requestID = newRequestID()
-            output.add(name: "X-Request-ID", value: requestID)
+            id = newRequestID()
+            output.add(name: "X-Request-ID", value: id)
         }
         if self.addForwarded {
             let client = resolution.client.contains(":") ? "\"[\(resolution.client)]\"" : resolution.client
@@ -56,7 +73,44 @@ public struct ForwardedHeaders: Sendable {
             if let host { element += ";host=\"\(host)\"" }
             output.add(name: "Forwarded", value: element)
         }
-        return (output, requestID)
+        return (output, id)
+    }
+
+    /// How a request field is treated on the way to the backend.
+    private enum FieldKind {
+        /// Never forwarded: this hop's, or set afresh by the proxy.
+        case hopByHop
+        /// Forwarded only when tunnelling.
+        case upgrade
+        /// Believed only from a trusted proxy.
+        case trustedOnly
+        case host
+        case other
+    }
+
+    /// Classifies `name` by its length first, so most fields cost one switch and no comparison.
+    private static func classify(_ name: String) -> FieldKind {
+        switch name.utf8.count {
+        case 2: return Self.equalsIgnoringCase(name, "te") ? .hopByHop : .other
+        case 4: return Self.equalsIgnoringCase(name, "host") ? .host : .other
+        case 7:
+            if Self.equalsIgnoringCase(name, "upgrade") { return .upgrade }
+            return Self.equalsIgnoringCase(name, "trailer") ? .hopByHop : Self.proxyOrOther(name)
+        case 9...:
+            for hop in Self.hopByHop where Self.equalsIgnoringCase(name, hop) { return .hopByHop }
+            for kept in Self.trustedOnly where Self.equalsIgnoringCase(name, kept) { return .trustedOnly }
+            return Self.proxyOrOther(name)
+        default: return Self.proxyOrOther(name)
+        }
+    }
+
+    private static func proxyOrOther(_ name: String) -> FieldKind {
+        Self.isProxyField(name) ? .hopByHop : .other
+    }
+
+    /// Compares `name` with a lower-case ASCII name without allocating.
+    private static func equalsIgnoringCase(_ name: String, _ lowercase: String) -> Bool {
+        name.utf8.count == lowercase.utf8.count && zip(name.utf8, lowercase.utf8).allSatisfy { $0 == $1 || ($0 >= 0x41 && $0 <= 0x5A && $0 | 0x20 == $1) }
     }
 
     /// Removed always (besides what Connection names); the forwarding fields are set afresh.

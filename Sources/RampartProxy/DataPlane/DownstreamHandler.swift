@@ -250,7 +250,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
 
         var forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: RouteTable.forwardedURI(head.uri, route: route.route), headers: headers)
-        if !tunnel { forwardedHead.headers.replaceOrAdd(name: "Connection", value: "keep-alive") }
+        // The rewrite dropped the client's Connection fields; this one is for the pooled upstream connection.
+        if !tunnel { forwardedHead.headers.add(name: "Connection", value: "keep-alive") }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             // The checks passed: invite the body now, and keep the backend out of the handshake.
             forwardedHead.headers.remove(name: "expect")
