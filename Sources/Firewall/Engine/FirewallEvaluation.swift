@@ -21,11 +21,11 @@ public struct FirewallEvaluation {
     /// For each `entry * slotCount + prefilter slot`, the slot of `hits` that answers for it (-1 until known):
     /// the raw value's (prefilter slot 0) when the chain changed nothing.
     private var hitSlot: [Int32]
-    /// Per (prefilter slot, collection): the union of the prefilter results of the collection's values
-    /// (`words` each), and how many of its values the union covers so far. A condition whose bit is in no
-    /// union of its collections cannot match, so it is skipped without visiting its values one by one.
-    private var unionHits: [UInt64] = []
-    private var unionCovered: [Int32] = []
+    /// The conditions some value of theirs may match (their prefilter bits), over the values seen so far, and
+    /// per ``RuleSet/prefilterGroups`` group how many of its collection's values are included. A condition
+    /// outside the set is skipped without visiting its values one by one.
+    private var candidates: [UInt64] = []
+    private var groupCovered: [Int32] = []
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
@@ -102,6 +102,7 @@ public struct FirewallEvaluation {
 
     private mutating func run(phase: Int) -> FirewallDecision {
         guard !self.finished else { return self.decision }
+        if !self.ruleSet.phases[phase].isEmpty { self.updateCandidates() }
         let settings = self.ruleSet.settings
         for compiled in self.ruleSet.phases[phase] {
             var removed: [TargetSelector] = []
@@ -163,7 +164,7 @@ public struct FirewallEvaluation {
     }
 
     private mutating func firstMatch(_ condition: RuleSet.CompiledCondition, removing removed: [TargetSelector]) throws(PatternMatchError) -> (String, [UInt8])? {
-        if let bit = condition.prefilter, !condition.counts, !self.anyValueMayMatch(condition, bit: bit) { return nil }
+        if let bit = condition.prefilter, !condition.counts, self.candidates[bit / 64] & (1 << UInt64(bit % 64)) == 0 { return nil }
         for selector in condition.targets {
             if selector.count {
                 var count = 0
@@ -194,30 +195,28 @@ public struct FirewallEvaluation {
         return !excluded.contains { $0.covers(collection, name: key) } && !removed.contains { $0.covers(collection, name: key) }
     }
 
-    /// Whether any value of the condition's collections passes the prefilter for `bit`: the union of their
-    /// results, extended with values parsed since (the body phase adds some).
-    private mutating func anyValueMayMatch(_ condition: RuleSet.CompiledCondition, bit: Int) -> Bool {
-        let prefilterSlot = condition.prefilterSlot
+    /// Adds the prefilter results of values not yet included (all of them at the headers phase, the body's at
+    /// the body phase) to `candidates`, each masked by the conditions reading it through its group's chain.
+    private mutating func updateCandidates() {
         let words = self.words
-        let collections = RequestView.collectionCount
-        if self.unionHits.isEmpty {
-            self.unionHits = Array(repeating: 0, count: self.slotCount * collections * words)
-            self.unionCovered = Array(repeating: 0, count: self.slotCount * collections)
+        let groups = self.ruleSet.prefilterGroups
+        if self.groupCovered.isEmpty {
+            self.groupCovered = Array(repeating: 0, count: groups.count)
+            self.candidates = Array(repeating: 0, count: words)
         }
-        let (word, mask) = (bit / 64, UInt64(1) << UInt64(bit % 64))
-        for ordinal in condition.collections {
-            let group = prefilterSlot &* collections &+ ordinal
+        let masks = self.ruleSet.prefilterGroupMasks
+        for group in groups.indices {
+            let (prefilterSlot, ordinal) = groups[group]
             let count = self.view.count(in: ordinal)
-            var covered = Int(self.unionCovered[group])
+            var covered = Int(self.groupCovered[group])
+            guard covered < count else { continue }
             while covered < count {
                 let slot = self.hitsSlot(self.view.entry(covered, of: ordinal), prefilterSlot: prefilterSlot)
-                for offset in 0..<words { self.unionHits[group &* words &+ offset] |= self.hits[slot &* words &+ offset] }
+                for word in 0..<words { self.candidates[word] |= self.hits[slot &* words &+ word] & masks[group &* words &+ word] }
                 covered += 1
             }
-            self.unionCovered[group] = Int32(covered)
-            if self.unionHits[group &* words &+ word] & mask != 0 { return true }
+            self.groupCovered[group] = Int32(covered)
         }
-        return false
     }
 
     /// Whether the prefilter lets condition `bit` look at entry `entry` after the chain of prefilter slot
@@ -234,8 +233,16 @@ public struct FirewallEvaluation {
         let index = entry &* self.slotCount &+ prefilterSlot
         var slot = Int(self.hitSlot[index])
         if slot < 0 {
-            let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
-            slot = self.view.isRawValue(value, of: entry) ? entry &* self.slotCount : index
+            let chain = self.ruleSet.prefilterChains[prefilterSlot]
+            let value: [UInt8]
+            if self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] == 0 {
+                // None of the chain's trigger bytes occur, so it cannot change the value: the raw scan answers.
+                value = self.view.values[entry]
+                slot = entry &* self.slotCount
+            } else {
+                value = self.transformed(entry, chain: chain)
+                slot = self.view.isRawValue(value, of: entry) ? entry &* self.slotCount : index
+            }
             if !self.hitsDone[slot] {
                 self.hitsDone[slot] = true
                 self.ruleSet.prefilter.scan(value, into: &self.hits, offset: slot &* self.words)

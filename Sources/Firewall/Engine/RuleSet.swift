@@ -30,6 +30,11 @@ public final class RuleSet: Sendable {
     /// results are kept per (value, slot): there are far fewer of these chains than transform chains with
     /// their prefixes, so the per-request tables stay small.
     let prefilterChains: [Int]
+    /// Each (prefilter slot, collection) that some prefiltered condition reads, with the conditions' bits
+    /// (`prefilter.words` per group in `prefilterGroupMasks`). An evaluation ORs the prefilter results of a
+    /// group's values, masked, into one set of candidate conditions; a condition outside it cannot match.
+    let prefilterGroups: [(slot: Int, collection: Int)]
+    let prefilterGroupMasks: [UInt64]
 
     /// A rule condition with its targets resolved and its transform chain interned. A class, so the hot loop
     /// retains one reference instead of each field.
@@ -134,6 +139,22 @@ public final class RuleSet: Sendable {
         }
         self.prefilter = LiteralPrefilter(literalSets)
         self.prefilterChains = prefilterChains
+        var groups: [(slot: Int, collection: Int)] = []
+        var masks: [UInt64] = []
+        let words = self.prefilter.words
+        for condition in phases.joined().flatMap(\.conditions) where !condition.counts {
+            guard let bit = condition.prefilter else { continue }
+            for collection in condition.collections {
+                let group = groups.firstIndex { $0 == (condition.prefilterSlot, collection) } ?? {
+                    groups.append((condition.prefilterSlot, collection))
+                    masks.append(contentsOf: repeatElement(0, count: words))
+                    return groups.count - 1
+                }()
+                masks[group * words + bit / 64] |= 1 << UInt64(bit % 64)
+            }
+        }
+        self.prefilterGroups = groups
+        self.prefilterGroupMasks = masks
     }
 
     /// Literals one of which any value the operator accepts must contain (ignoring case); nil when unknown.
