@@ -199,24 +199,33 @@ public struct FirewallEvaluation {
     /// the body phase) to `candidates`, each masked by the conditions reading it through its group's chain.
     private mutating func updateCandidates() {
         let words = self.words
-        let groups = self.ruleSet.prefilterGroups
+        let ruleSet = self.ruleSet
+        let groups = ruleSet.prefilterGroups
         if self.groupCovered.isEmpty {
             self.groupCovered = Array(repeating: 0, count: groups.count)
             self.candidates = Array(repeating: 0, count: words)
         }
-        let masks = self.ruleSet.prefilterGroupMasks
+        let masks = ruleSet.prefilterGroupMasks
+        let slotTriggers = ruleSet.prefilterSlotTriggers
+        // Held outside `self` while filled, so each OR is not a uniqueness check on the stored array.
+        var candidates: [UInt64] = []
+        swap(&candidates, &self.candidates)
         for group in groups.indices {
             let (prefilterSlot, ordinal) = groups[group]
-            let count = self.view.count(in: ordinal)
+            let entries = self.view.byCollection[ordinal]
             var covered = Int(self.groupCovered[group])
-            guard covered < count else { continue }
-            while covered < count {
-                let slot = self.hitsSlot(self.view.entry(covered, of: ordinal), prefilterSlot: prefilterSlot)
-                for word in 0..<words { self.candidates[word] |= self.hits[slot &* words &+ word] & masks[group &* words &+ word] }
+            guard covered < entries.count else { continue }
+            let triggers = slotTriggers[prefilterSlot]
+            while covered < entries.count {
+                let entry = entries[covered]
+                let slot = triggers & self.byteClasses[entry] == 0
+                    ? self.rawHitsSlot(entry, prefilterSlot: prefilterSlot) : self.hitsSlot(entry, prefilterSlot: prefilterSlot)
+                for word in 0..<words { candidates[word] |= self.hits[slot &* words &+ word] & masks[group &* words &+ word] }
                 covered += 1
             }
             self.groupCovered[group] = Int32(covered)
         }
+        swap(&candidates, &self.candidates)
     }
 
     /// Whether the prefilter lets condition `bit` look at entry `entry` after the chain of prefilter slot
@@ -234,20 +243,26 @@ public struct FirewallEvaluation {
         var slot = Int(self.hitSlot[index])
         if slot < 0 {
             let chain = self.ruleSet.prefilterChains[prefilterSlot]
-            let value: [UInt8]
-            if self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] == 0 {
-                // None of the chain's trigger bytes occur, so it cannot change the value: the raw scan answers.
-                value = self.view.values[entry]
-                slot = entry &* self.slotCount
-            } else {
-                value = self.transformed(entry, chain: chain)
-                slot = self.view.isRawValue(value, of: entry) ? entry &* self.slotCount : index
-            }
+            if self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] == 0 { return self.rawHitsSlot(entry, prefilterSlot: prefilterSlot) }
+            let value = self.transformed(entry, chain: chain)
+            slot = self.view.isRawValue(value, of: entry) ? entry &* self.slotCount : index
             if !self.hitsDone[slot] {
                 self.hitsDone[slot] = true
                 self.ruleSet.prefilter.scan(value, into: &self.hits, offset: slot &* self.words)
             }
             self.hitSlot[index] = Int32(slot)
+        }
+        return slot
+    }
+
+    /// The raw value's prefilter results answer for entry `entry` after prefilter slot `prefilterSlot`: none of
+    /// the chain's trigger bytes occur in it, so the chain cannot change it. Scans the raw value the first time.
+    private mutating func rawHitsSlot(_ entry: Int, prefilterSlot: Int) -> Int {
+        let slot = entry &* self.slotCount
+        self.hitSlot[slot &+ prefilterSlot] = Int32(slot)
+        if !self.hitsDone[slot] {
+            self.hitsDone[slot] = true
+            self.ruleSet.prefilter.scan(self.view.values[entry], into: &self.hits, offset: slot &* self.words)
         }
         return slot
     }

@@ -35,6 +35,8 @@ public final class RuleSet: Sendable {
     /// group's values, masked, into one set of candidate conditions; a condition outside it cannot match.
     let prefilterGroups: [(slot: Int, collection: Int)]
     let prefilterGroupMasks: [UInt64]
+    /// Per prefilter slot, its chain's trigger byte classes (``chainTriggers`` of ``prefilterChains``).
+    let prefilterSlotTriggers: [UInt32]
 
     /// A rule condition with its targets resolved and its transform chain interned. A class, so the hot loop
     /// retains one reference instead of each field.
@@ -154,6 +156,7 @@ public final class RuleSet: Sendable {
             }
         }
         self.prefilterGroups = groups
+        self.prefilterSlotTriggers = prefilterChains.map { triggers[$0] }
         self.prefilterGroupMasks = masks
     }
 
