@@ -147,7 +147,10 @@ import Testing
               - {id: 2, message: upload, targets: [files], operator: ends_with, argument: .php, action: deny}
               - {id: 3, message: cookie, targets: [cookies:session], operator: contains, argument: '<', action: deny}
               - {id: 4, message: xml, targets: [unparsed_body], operator: contains, argument: '<!ENTITY', action: deny}
+              - {id: 5, message: escapes, targets: ['args:q'], operator: equals, argument: '"quoted" a\\b', action: deny}
             """)
+        #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"plain":"text","q":"\"quoted\" a\\b"}"#)).matches.map(\.ruleID) == [5])
+        #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"q":"\"quoted\" a\\b "}"#)).verdict == .pass)
         #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"user":{"tags":["ok","ev\u0069l"]}}"#)).matches.map(\.ruleID) == [1])
         #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"user":{"tags":["evil"]}}"#)).verdict == .pass)
         let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n\r\n<?php ?>\r\n--XyZ--\r\n"

@@ -23,7 +23,13 @@ struct JSONFields {
     }
 
     private func child(_ path: [UInt8], _ component: [UInt8]) -> [UInt8] {
-        path.isEmpty ? component : path + [UInt8(ascii: ".")] + component
+        guard !path.isEmpty else { return component }
+        var child: [UInt8] = []
+        child.reserveCapacity(path.count + 1 + component.count)
+        child += path
+        child.append(UInt8(ascii: "."))
+        child += component
+        return child
     }
 
     /// Reads one value at `path`; false when the input is not JSON from here on.
@@ -91,7 +97,12 @@ struct JSONFields {
     private mutating func string() -> [UInt8]? {
         guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else { return nil }
         self.index += 1
-        var result: [UInt8] = []
+        // Most strings have no escapes: find the closing quote and copy the bytes once.
+        let start = self.index
+        while self.index < self.bytes.count, self.bytes[self.index] != UInt8(ascii: "\""), self.bytes[self.index] != UInt8(ascii: "\\") {
+            self.index += 1
+        }
+        var result = Array(self.bytes[start..<self.index])
         while self.index < self.bytes.count {
             let byte = self.bytes[self.index]
             self.index += 1
