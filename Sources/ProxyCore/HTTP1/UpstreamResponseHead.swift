@@ -19,8 +19,6 @@ public struct UpstreamResponseHead: Sendable {
 
     /// The status code.
     public let status: Int
-    /// The minor HTTP version the backend spoke (HTTP/1.0 or HTTP/1.1).
-    public let minorVersion: Int
     /// How the body ends.
     public internal(set) var framing: Framing
     /// Whether the backend keeps the connection open after this response.
@@ -87,7 +85,6 @@ extension UpstreamResponseHead {
             throw error
         case .success(let fields):
             self.status = fields.status
-            self.minorVersion = fields.minorVersion
             self.framing = fields.framing
             self.keepAlive = fields.keepAlive
             self.bytes = bytes

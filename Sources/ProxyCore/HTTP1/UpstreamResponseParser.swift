@@ -97,12 +97,6 @@ public struct UpstreamResponseParser: Sendable {
         return .end
     }
 
-    /// Whether the connection is between responses, so it may go back to the pool.
-    public var isIdle: Bool {
-        if case .idle = self.state { return true }
-        return false
-    }
-
     /// Whether a 101 response ended: the rest of the input is the new protocol's.
     public var hasSwitchedProtocols: Bool {
         if case .switched = self.state { return true }
