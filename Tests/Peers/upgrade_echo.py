@@ -1,7 +1,9 @@
 """A backend that accepts any protocol upgrade, then echoes bytes upper-cased. GET .../hop answers with
 hop-by-hop response headers a proxy must drop; .../chunked with 103 Early Hints, then a chunked body with a
-trailer; .../broken with a status line that is not HTTP. Usage: upgrade_echo.py PORT"""
+trailer; .../broken with a status line that is not HTTP; .../trickle with an HTTP/1.0 response without a
+length, its head and body in separate writes, ended by closing. Usage: upgrade_echo.py PORT"""
 import sys
+import time
 
 from peer_lifetime import serve_connections
 
@@ -25,6 +27,11 @@ def serve(connection):
             connection.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
                                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                                b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 11\r\n\r\n")
+            return
+        if lines[0].split(" ")[1].endswith("/trickle"):
+            for piece in (b"HTTP/1.0 200 OK\r\nContent-", b"Type: text/plain\r\n\r\n", b"first ", b"second ", b"third"):
+                connection.sendall(piece)
+                time.sleep(0.05)
             return
         if lines[0].split(" ")[1].endswith("/broken"):
             connection.sendall(b"HTTP/1.1 2000 Broken\r\nContent-Length: 0\r\n\r\n")

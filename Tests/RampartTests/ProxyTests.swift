@@ -309,6 +309,16 @@ import TestSupport
         }
     }
 
+    @Test func aBodyEndedByTheBackendsCloseArrivesWholeInPieces() async throws {
+        try await Self.withUpgradePeer { proxy in
+            let response = try await proxy.request("GET /ws/trickle HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(response.status == 200)
+            #expect(response.header("Content-Type") == "text/plain")
+            #expect(response.text == "first second third")
+            #expect(response.header("Connection") == "close", "without a length, the client learns the end by the close")
+        }
+    }
+
     @Test func aMalformedBackendResponseGivesA502() async throws {
         try await Self.withUpgradePeer { proxy in
             let response = try await proxy.request("GET /ws/broken HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
