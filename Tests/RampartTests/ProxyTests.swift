@@ -96,6 +96,7 @@ import TestSupport
             #expect(statuses == [200, 200, 200, 429, 429])
             let response = try #require(rejected)
             #expect(Int(response.header("Retry-After") ?? "") ?? 0 >= 1)
+            #expect(response.headers.filter { $0.name.lowercased() == "retry-after" }.count == 1, "one Retry-After field")
             #expect(response.header("RateLimit-Policy") == "\"burst-test\";q=1;w=60")
             #expect(response.header("RateLimit")?.hasPrefix("\"burst-test\";r=0;t=") == true)
             let body = try Self.json(response)

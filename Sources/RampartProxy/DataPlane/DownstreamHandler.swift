@@ -233,7 +233,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                 status: 429, description: "rate limit \"\(rejection.policy)\" exceeded",
                 extra: ["policy": .string(rejection.policy), "retry_after": .int(rateDecision.retryAfter ?? 1), "request_id": .string(requestID)]
             )
-            response.headers = [("Retry-After", String(rateDecision.retryAfter ?? 1))] + RateLimitHeaders.fields(for: rateDecision).map { ($0.name, $0.value) }
+            // The rate-limit fields carry Retry-After whenever the decision knows the wait, as a rejection does.
+            response.headers = RateLimitHeaders.fields(for: rateDecision).map { ($0.name, $0.value) }
+            if rateDecision.retryAfter == nil { response.headers.append(("Retry-After", "1")) }
             return self.reject(response, head: head, hasBody: hasBody)
         }
 
