@@ -14,12 +14,14 @@ public struct FirewallEvaluation {
     private var cached: [[UInt8]]
     /// Per entry: the byte classes its raw value contains (``TransformTriggers``).
     private var byteClasses: [UInt32] = []
-    /// Prefilter results per `entry * slotCount + prefilter slot` (`words` each), and whether each was
-    /// computed.
+    /// Prefilter results, `words` per row, one row per value scanned: a raw value, or a chain's output that
+    /// differs from it. Rows are added as values are scanned, so the table is not sized (and zeroed) for every
+    /// (value, chain) pair, most of which share their raw value's row.
     private var hits: [UInt64]
-    private var hitsDone: [Bool]
-    /// For each `entry * slotCount + prefilter slot`, the slot of `hits` that answers for it (-1 until known):
-    /// the raw value's (prefilter slot 0) when the chain changed nothing.
+    /// Per entry, the row of its raw value's scan (-1 until scanned).
+    private var rawRow: [Int32] = []
+    /// For each `entry * slotCount + prefilter slot`, the row of `hits` that answers for it (-1 until known):
+    /// the raw value's row when the chain changes nothing.
     private var hitSlot: [Int32]
     /// The conditions some value of theirs may match (their prefilter bits), over the values seen so far, and
     /// per ``RuleSet/prefilterGroups`` group how many of its collection's values are included. A condition
@@ -44,7 +46,6 @@ public struct FirewallEvaluation {
         self.cacheSlot = []
         self.cached = []
         self.hits = []
-        self.hitsDone = []
         self.hitSlot = []
         self.chainCount = ruleSet.chains.count
         self.slotCount = ruleSet.prefilterChains.count
@@ -74,12 +75,10 @@ public struct FirewallEvaluation {
         }
         let size = self.view.count * self.chainCount
         if size > self.cacheSlot.count { self.cacheSlot.append(contentsOf: repeatElement(-1, count: size - self.cacheSlot.count)) }
-        let slots = self.view.count * self.slotCount
-        guard slots > self.hitSlot.count else { return }
-        let added = slots - self.hitSlot.count
-        self.hitsDone.append(contentsOf: repeatElement(false, count: added))
-        self.hitSlot.append(contentsOf: repeatElement(-1, count: added))
-        self.hits.append(contentsOf: repeatElement(0, count: added * self.words))
+        guard self.view.count > self.rawRow.count else { return }
+        self.hits.reserveCapacity(self.view.count * self.words)
+        self.rawRow.append(contentsOf: repeatElement(-1, count: self.view.count - self.rawRow.count))
+        self.hitSlot.append(contentsOf: repeatElement(-1, count: self.view.count * self.slotCount - self.hitSlot.count))
     }
 
     /// Runs the request-headers phase.
@@ -235,36 +234,42 @@ public struct FirewallEvaluation {
         return self.hits[slot &* self.words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0
     }
 
-    /// Where in `hits` the prefilter's result for entry `entry` after the chain of prefilter slot
-    /// `prefilterSlot` starts, scanning the value the first time it is asked for. Values the chain left
-    /// unchanged share the raw value's scan, so most values are scanned once.
+    /// The row of `hits` holding the prefilter's result for entry `entry` after the chain of prefilter slot
+    /// `prefilterSlot`, scanning the value the first time it is asked for. Values the chain left unchanged
+    /// share the raw value's row, so most values are scanned once.
     private mutating func hitsSlot(_ entry: Int, prefilterSlot: Int) -> Int {
         let index = entry &* self.slotCount &+ prefilterSlot
-        var slot = Int(self.hitSlot[index])
-        if slot < 0 {
+        var row = Int(self.hitSlot[index])
+        if row < 0 {
             let chain = self.ruleSet.prefilterChains[prefilterSlot]
             if self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] == 0 { return self.rawHitsSlot(entry, prefilterSlot: prefilterSlot) }
             let value = self.transformed(entry, chain: chain)
-            slot = self.view.isRawValue(value, of: entry) ? entry &* self.slotCount : index
-            if !self.hitsDone[slot] {
-                self.hitsDone[slot] = true
-                self.ruleSet.prefilter.scan(value, into: &self.hits, offset: slot &* self.words)
-            }
-            self.hitSlot[index] = Int32(slot)
+            if self.view.isRawValue(value, of: entry) { return self.rawHitsSlot(entry, prefilterSlot: prefilterSlot) }
+            row = self.scannedRow(value)
+            self.hitSlot[index] = Int32(row)
         }
-        return slot
+        return row
     }
 
-    /// The raw value's prefilter results answer for entry `entry` after prefilter slot `prefilterSlot`: none of
-    /// the chain's trigger bytes occur in it, so the chain cannot change it. Scans the raw value the first time.
+    /// The raw value's row answers for entry `entry` after prefilter slot `prefilterSlot`: the chain leaves the
+    /// value as it is (none of its trigger bytes occur, or it ran and changed nothing). Scans the raw value the
+    /// first time.
     private mutating func rawHitsSlot(_ entry: Int, prefilterSlot: Int) -> Int {
-        let slot = entry &* self.slotCount
-        self.hitSlot[slot &+ prefilterSlot] = Int32(slot)
-        if !self.hitsDone[slot] {
-            self.hitsDone[slot] = true
-            self.ruleSet.prefilter.scan(self.view.values[entry], into: &self.hits, offset: slot &* self.words)
+        var row = Int(self.rawRow[entry])
+        if row < 0 {
+            row = self.scannedRow(self.view.values[entry])
+            self.rawRow[entry] = Int32(row)
         }
-        return slot
+        self.hitSlot[entry &* self.slotCount &+ prefilterSlot] = Int32(row)
+        return row
+    }
+
+    /// Scans `value` into a new row of `hits`.
+    private mutating func scannedRow(_ value: [UInt8]) -> Int {
+        let row = self.hits.count / self.words
+        self.hits.append(contentsOf: repeatElement(0, count: self.words))
+        self.ruleSet.prefilter.scan(value, into: &self.hits, offset: row &* self.words)
+        return row
     }
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
