@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func fieldsNamedByConnectionAreDroppedWhereverTheyStand() throws {
-        let outcome = try Self.run(["HTTP/1.1 200 OK\r\nX-Secret: 1\r\nTE: trailers\r\nConnection: x-secret, close\r\nProxy-Connection: x\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\nX-Kept: yes\r\nContent-Length: 0\r\n\r\n"])
+        let outcome = try Self.run(["HTTP/1.1 200 OK\r\nX-Secret: 1\r\nTE: trailers\r\nConnection: x-secret, close, te, Trailer\r\nProxy-Connection: x\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\nX-Kept: yes\r\nContent-Length: 0\r\n\r\n"])
         let head = try #require(outcome.heads.first)
         #expect(Self.forwarded(head, connection: "close") == "HTTP/1.1 200 OK\r\nX-Kept: yes\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     }

@@ -22,7 +22,7 @@ public struct FirewallEvaluation {
     private var rawRow: [Int32] = []
     /// For each `entry * slotCount + prefilter slot`, the row of `hits` that answers for it (-1 until known):
     /// the raw value's row when the chain changes nothing.
-    private var hitSlot: [Int32]
+    private var hitRow: [Int32]
     /// The conditions some value of theirs may match (their prefilter bits), over the values seen so far, and
     /// per ``RuleSet/prefilterGroups`` group how many of its collection's values are included. A condition
     /// outside the set is skipped without visiting its values one by one.
@@ -46,7 +46,7 @@ public struct FirewallEvaluation {
         self.cacheSlot = []
         self.cached = []
         self.hits = []
-        self.hitSlot = []
+        self.hitRow = []
         self.chainCount = ruleSet.chains.count
         self.slotCount = ruleSet.prefilterChains.count
         self.words = ruleSet.prefilter.words
@@ -78,7 +78,7 @@ public struct FirewallEvaluation {
         guard self.view.count > self.rawRow.count else { return }
         self.hits.reserveCapacity(self.view.count * self.words)
         self.rawRow.append(contentsOf: repeatElement(-1, count: self.view.count - self.rawRow.count))
-        self.hitSlot.append(contentsOf: repeatElement(-1, count: self.view.count * self.slotCount - self.hitSlot.count))
+        self.hitRow.append(contentsOf: repeatElement(-1, count: self.view.count * self.slotCount - self.hitRow.count))
     }
 
     /// Runs the request-headers phase.
@@ -205,7 +205,6 @@ public struct FirewallEvaluation {
             self.candidates = Array(repeating: 0, count: words)
         }
         let masks = ruleSet.prefilterGroupMasks
-        let slotTriggers = ruleSet.prefilterSlotTriggers
         // Held outside `self` while filled, so each OR is not a uniqueness check on the stored array.
         var candidates: [UInt64] = []
         swap(&candidates, &self.candidates)
@@ -213,13 +212,9 @@ public struct FirewallEvaluation {
             let (prefilterSlot, ordinal) = groups[group]
             let entries = self.view.byCollection[ordinal]
             var covered = Int(self.groupCovered[group])
-            guard covered < entries.count else { continue }
-            let triggers = slotTriggers[prefilterSlot]
             while covered < entries.count {
-                let entry = entries[covered]
-                let slot = triggers & self.byteClasses[entry] == 0
-                    ? self.rawHitsSlot(entry, prefilterSlot: prefilterSlot) : self.hitsSlot(entry, prefilterSlot: prefilterSlot)
-                for word in 0..<words { candidates[word] |= self.hits[slot &* words &+ word] & masks[group &* words &+ word] }
+                let row = self.hitsRow(entries[covered], prefilterSlot: prefilterSlot)
+                for word in 0..<words { candidates[word] |= self.hits[row &* words &+ word] & masks[group &* words &+ word] }
                 covered += 1
             }
             self.groupCovered[group] = Int32(covered)
@@ -230,23 +225,23 @@ public struct FirewallEvaluation {
     /// Whether the prefilter lets condition `bit` look at entry `entry` after the chain of prefilter slot
     /// `prefilterSlot`.
     private mutating func mayMatch(_ entry: Int, slot prefilterSlot: Int, bit: Int) -> Bool {
-        let slot = self.hitsSlot(entry, prefilterSlot: prefilterSlot)
-        return self.hits[slot &* self.words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0
+        let row = self.hitsRow(entry, prefilterSlot: prefilterSlot)
+        return self.hits[row &* self.words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0
     }
 
     /// The row of `hits` holding the prefilter's result for entry `entry` after the chain of prefilter slot
     /// `prefilterSlot`, scanning the value the first time it is asked for. Values the chain left unchanged
     /// share the raw value's row, so most values are scanned once.
-    private mutating func hitsSlot(_ entry: Int, prefilterSlot: Int) -> Int {
+    private mutating func hitsRow(_ entry: Int, prefilterSlot: Int) -> Int {
         let index = entry &* self.slotCount &+ prefilterSlot
-        var row = Int(self.hitSlot[index])
+        var row = Int(self.hitRow[index])
         if row < 0 {
-            let chain = self.ruleSet.prefilterChains[prefilterSlot]
-            if self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] == 0 { return self.rawHitsSlot(entry, prefilterSlot: prefilterSlot) }
-            let value = self.transformed(entry, chain: chain)
-            if self.view.isRawValue(value, of: entry) { return self.rawHitsSlot(entry, prefilterSlot: prefilterSlot) }
+            // None of the chain's trigger bytes occur: it cannot change the value, so it is not computed.
+            if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.byteClasses[entry] == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
+            let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
+            if self.view.isRawValue(value, of: entry) { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             row = self.scannedRow(value)
-            self.hitSlot[index] = Int32(row)
+            self.hitRow[index] = Int32(row)
         }
         return row
     }
@@ -254,13 +249,13 @@ public struct FirewallEvaluation {
     /// The raw value's row answers for entry `entry` after prefilter slot `prefilterSlot`: the chain leaves the
     /// value as it is (none of its trigger bytes occur, or it ran and changed nothing). Scans the raw value the
     /// first time.
-    private mutating func rawHitsSlot(_ entry: Int, prefilterSlot: Int) -> Int {
+    private mutating func rawHitsRow(_ entry: Int, prefilterSlot: Int) -> Int {
         var row = Int(self.rawRow[entry])
         if row < 0 {
             row = self.scannedRow(self.view.values[entry])
             self.rawRow[entry] = Int32(row)
         }
-        self.hitSlot[entry &* self.slotCount &+ prefilterSlot] = Int32(row)
+        self.hitRow[entry &* self.slotCount &+ prefilterSlot] = Int32(row)
         return row
     }
 

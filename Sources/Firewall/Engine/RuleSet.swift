@@ -52,7 +52,7 @@ public final class RuleSet: Sendable {
         /// ignores case, so it scans this form and shares the scan with the raw value whenever the other steps
         /// change nothing.
         let prefilterSlot: Int
-        /// The collections its targets read (by ordinal), for the per-collection union of prefilter results.
+        /// The collections its targets read (by ordinal), for the rule set's ``RuleSet/prefilterGroups``.
         let collections: [Int]
         /// Whether a target counts values (`count(...)`) instead of matching them; counts bypass the prefilter.
         let counts: Bool

@@ -18,12 +18,6 @@ struct RequestView {
 
     var count: Int { self.values.count }
 
-    /// How many values the collection at `ordinal` holds.
-    func count(in ordinal: Int) -> Int { self.byCollection[ordinal].count }
-
-    /// The entry index of the collection's value at `position`.
-    func entry(_ position: Int, of ordinal: Int) -> Int { self.byCollection[ordinal][position] }
-
     /// Whether `value` is entry `entry`'s raw value itself (the same storage): a transform chain that changed
     /// nothing hands the raw array back.
     func isRawValue(_ value: [UInt8], of entry: Int) -> Bool {

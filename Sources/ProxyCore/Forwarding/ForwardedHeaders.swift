@@ -37,19 +37,15 @@ public struct ForwardedHeaders: Sendable {
         var hasForwardedHost = false
         var requestID: String?
         for (name, value) in headers {
-            switch Self.classify(name) {
+            let kind = Self.classify(name)
+            if kind.isTrustedOnly && !resolution.peerTrusted { continue }
+            switch kind {
             case .hopByHop: continue
             case .upgrade where !tunnel: continue
-            case .trustedOnly where !resolution.peerTrusted: continue
             case .host: host = host ?? value
-            case .trustedOnly:
-                if Self.equalsIgnoringCase(name, "x-forwarded-proto") {
-                    hasProto = true
-                } else if Self.equalsIgnoringCase(name, "x-forwarded-host") {
-                    hasForwardedHost = true
-                } else if requestID == nil, !value.isEmpty {
-                    requestID = value
-                }
+            case .forwardedProto: hasProto = true
+            case .forwardedHost: hasForwardedHost = true
+            case .requestID: if requestID == nil, !value.isEmpty { requestID = value }
             case .upgrade, .other: break
             }
             if !named.isEmpty, named.contains(where: { Self.equalsIgnoringCase(name, $0) }) { continue }
@@ -82,10 +78,14 @@ public struct ForwardedHeaders: Sendable {
         case hopByHop
         /// Forwarded only when tunnelling.
         case upgrade
-        /// Believed only from a trusted proxy.
-        case trustedOnly
+        case forwardedProto
+        case forwardedHost
+        case requestID
         case host
         case other
+
+        /// Believed only from a trusted proxy: from anyone else they are replaced.
+        var isTrustedOnly: Bool { self == .forwardedProto || self == .forwardedHost || self == .requestID }
     }
 
     /// Classifies `name` by its length first, so most fields cost one switch and no comparison.
@@ -98,7 +98,9 @@ public struct ForwardedHeaders: Sendable {
             return Self.equalsIgnoringCase(name, "trailer") ? .hopByHop : Self.proxyOrOther(name)
         case 9...:
             for hop in Self.hopByHop where Self.equalsIgnoringCase(name, hop) { return .hopByHop }
-            for kept in Self.trustedOnly where Self.equalsIgnoringCase(name, kept) { return .trustedOnly }
+            if Self.equalsIgnoringCase(name, "x-forwarded-proto") { return .forwardedProto }
+            if Self.equalsIgnoringCase(name, "x-forwarded-host") { return .forwardedHost }
+            if Self.equalsIgnoringCase(name, "x-request-id") { return .requestID }
             return Self.proxyOrOther(name)
         default: return Self.proxyOrOther(name)
         }
@@ -114,9 +116,8 @@ public struct ForwardedHeaders: Sendable {
     }
 
     /// Removed always (besides what Connection names); the forwarding fields are set afresh.
-    static let hopByHop = ["connection", "keep-alive", "te", "trailer", "x-forwarded-for", "x-real-ip", "forwarded"]
-    /// Believed only from a trusted proxy.
-    static let trustedOnly = ["x-forwarded-proto", "x-forwarded-host", "x-request-id"]
+    /// (`TE` and `Trailer` are matched by their lengths in ``classify(_:)``.)
+    static let hopByHop = ["connection", "keep-alive", "x-forwarded-for", "x-real-ip", "forwarded"]
 
     /// `Proxy-*` fields (credentials for this hop), matched on the bytes without allocating.
     static func isProxyField(_ name: String) -> Bool {

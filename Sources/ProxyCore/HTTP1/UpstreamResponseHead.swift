@@ -135,8 +135,6 @@ extension UpstreamResponseHead {
         var close = false
         var keepAliveToken = false
         var named: [[UInt8]] = []
-        var codingLines: [Range<Int>] = []
-        var lengthLines: [Range<Int>] = []
         var position = statusEnd
         while let field = Self.field(p, at: position) {
             if case .failure(let error) = field { return .failure(error) }
@@ -149,13 +147,13 @@ extension UpstreamResponseHead {
                     return failure("Content-Length is not one decimal number")
                 }
                 contentLength = length
-                lengthLines.append(lineRange)
             case .transferEncoding:
                 transferEncoding = true
-                codingLines.append(lineRange)
-                chunked = Self.lastToken(p, line.value).map { Self.equalsIgnoringCase(p, $0, "chunked") } ?? false
+                var last: Range<Int>?
+                Self.forEachToken(p, line.value) { last = $0 }
+                chunked = last.map { Self.equalsIgnoringCase(p, $0, "chunked") } ?? false
             case .connection:
-                for token in Self.tokens(p, line.value) {
+                Self.forEachToken(p, line.value) { token in
                     if Self.equalsIgnoringCase(p, token, "close") {
                         close = true
                     } else if Self.equalsIgnoringCase(p, token, "keep-alive") {
@@ -173,16 +171,6 @@ extension UpstreamResponseHead {
                 break
             }
         }
-        if !named.isEmpty {
-            // Fields the Connection field names are this hop's too; they may come before it, hence a second pass.
-            position = statusEnd
-            while let field = Self.field(p, at: position), case .success(let line) = field {
-                let name = p[line.name].map { $0 | 0x20 }
-                if named.contains(name) { parsed.dropped.append(position..<line.end) }
-                position = line.end
-            }
-        }
-
         if requestIsHEAD || status < 200 || status == 204 || status == 304 {
             parsed.framing = .none
         } else if transferEncoding {
@@ -192,10 +180,25 @@ extension UpstreamResponseHead {
         } else {
             parsed.framing = .untilClose
         }
-        if transferEncoding {
-            // A message must not carry both; the coding decides, so the length is not forwarded.
-            parsed.dropped += lengthLines
-            if unwrapChunks && parsed.framing == .chunked { parsed.dropped += codingLines }
+        // A message must not carry both; the coding decides, so the length is not forwarded. An unwrapped body
+        // has no coding left.
+        let dropLengths = transferEncoding && contentLength != nil
+        let dropCodings = unwrapChunks && parsed.framing == .chunked
+        if !named.isEmpty || dropLengths || dropCodings {
+            // Fields the Connection field names are this hop's too, and they may come before it; so may the length
+            // before the coding. Hence a second pass, which most responses do not need.
+            position = statusEnd
+            while let field = Self.field(p, at: position), case .success(let line) = field {
+                let kind = Self.knownField(p, line.name)
+                let range = position..<line.end
+                // A field may be named and hop-by-hop both (`Connection: te`): it is dropped once.
+                if (dropLengths && kind == .contentLength) || (dropCodings && kind == .transferEncoding)
+                    || (!named.isEmpty && named.contains(p[line.name].map { $0 | 0x20 }) && !parsed.dropped.contains(range))
+                {
+                    parsed.dropped.append(range)
+                }
+                position = line.end
+            }
         }
         parsed.keepAlive = !close && (parsed.minorVersion == 1 || keepAliveToken) && parsed.framing != .untilClose
             && !(transferEncoding && contentLength != nil)
@@ -273,23 +276,17 @@ extension UpstreamResponseHead {
         return value
     }
 
-    /// The comma-separated tokens of a value, without surrounding whitespace.
-    private static func tokens(_ p: UnsafeRawBufferPointer, _ value: Range<Int>) -> [Range<Int>] {
-        var tokens: [Range<Int>] = []
+    /// Calls `body` with each comma-separated token of a value, without surrounding whitespace.
+    private static func forEachToken(_ p: UnsafeRawBufferPointer, _ value: Range<Int>, _ body: (Range<Int>) -> Void) {
         var start = value.lowerBound
         for index in value.lowerBound...value.upperBound where index == value.upperBound || p[index] == 0x2C {
             var lower = start
             var upper = index
             while lower < upper, p[lower] == 0x20 || p[lower] == 0x09 { lower += 1 }
             while upper > lower, p[upper - 1] == 0x20 || p[upper - 1] == 0x09 { upper -= 1 }
-            if lower < upper { tokens.append(lower..<upper) }
+            if lower < upper { body(lower..<upper) }
             start = index + 1
         }
-        return tokens
-    }
-
-    private static func lastToken(_ p: UnsafeRawBufferPointer, _ value: Range<Int>) -> Range<Int>? {
-        Self.tokens(p, value).last
     }
 
     private static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {

@@ -257,8 +257,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             // The checks passed: invite the body now, and keep the backend out of the handshake.
             forwardedHead.headers.remove(name: "expect")
-            let interim: StaticString = head.version.minor == 0 ? "HTTP/1.0 100 Continue\r\n\r\n" : "HTTP/1.1 100 Continue\r\n\r\n"
-            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(staticString: interim)), promise: nil)
+            var interim = context.channel.allocator.buffer(capacity: 32)
+            HTTP1Serializer.writeResponseHead(version: head.version, status: 100, headers: [:], into: &interim)
+            context.writeAndFlush(self.wrapOutboundOut(interim), promise: nil)
         }
         let exchange = Exchange(state: state, head: head, route: route, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
         exchange.rateDecision = rateDecision
