@@ -24,10 +24,10 @@ public struct FirewallEvaluation {
     /// the raw value's row when the chain changes nothing.
     private var hitRow: [Int32]
     /// The conditions some value of theirs may match (their prefilter bits), over the values seen so far, and
-    /// per ``RuleSet/prefilterGroups`` group how many of its collection's values are included. A condition
-    /// outside the set is skipped without visiting its values one by one.
+    /// per collection how many of its values are included. A condition outside the set is skipped without
+    /// visiting its values one by one.
     private var candidates: [UInt64] = []
-    private var groupCovered: [Int32] = []
+    private var collectionCovered: [Int32] = []
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
@@ -195,29 +195,44 @@ public struct FirewallEvaluation {
     }
 
     /// Adds the prefilter results of values not yet included (all of them at the headers phase, the body's at
-    /// the body phase) to `candidates`, each masked by the conditions reading it through its group's chain.
+    /// the body phase) to `candidates`.
+    ///
+    /// A value's raw scan, masked by the union of its collection's groups, stands for every chain that cannot
+    /// change it; only the chains whose trigger bytes it contains are looked at one by one. The raw scan may
+    /// admit a condition whose chain would have removed the literal: candidates are a superset, and
+    /// ``firstMatch(_:removing:)`` asks each value's own row before matching.
     private mutating func updateCandidates() {
         let words = self.words
         let ruleSet = self.ruleSet
-        let groups = ruleSet.prefilterGroups
-        if self.groupCovered.isEmpty {
-            self.groupCovered = Array(repeating: 0, count: groups.count)
+        if self.collectionCovered.isEmpty {
+            self.collectionCovered = Array(repeating: 0, count: RequestView.collectionCount)
             self.candidates = Array(repeating: 0, count: words)
         }
+        let groups = ruleSet.prefilterGroups
         let masks = ruleSet.prefilterGroupMasks
+        let collectionMasks = ruleSet.prefilterCollectionMasks
+        let slotTriggers = ruleSet.prefilterSlotTriggers
         // Held outside `self` while filled, so each OR is not a uniqueness check on the stored array.
         var candidates: [UInt64] = []
         swap(&candidates, &self.candidates)
-        for group in groups.indices {
-            let (prefilterSlot, ordinal) = groups[group]
-            let entries = self.view.byCollection[ordinal]
-            var covered = Int(self.groupCovered[group])
+        for (collection, range) in ruleSet.prefilterCollectionGroups.enumerated() where !range.isEmpty {
+            let entries = self.view.byCollection[collection]
+            var covered = Int(self.collectionCovered[collection])
             while covered < entries.count {
-                let row = self.hitsRow(entries[covered], prefilterSlot: prefilterSlot)
-                for word in 0..<words { candidates[word] |= self.hits[row &* words &+ word] & masks[group &* words &+ word] }
+                let entry = entries[covered]
+                let raw = self.rawScanRow(entry)
+                for word in 0..<words {
+                    candidates[word] |= self.hits[raw &* words &+ word] & collectionMasks[collection &* words &+ word]
+                }
+                let classes = self.byteClasses[entry]
+                for group in range where slotTriggers[groups[group].slot] & classes != 0 {
+                    let row = self.hitsRow(entry, prefilterSlot: groups[group].slot)
+                    guard row != raw else { continue }
+                    for word in 0..<words { candidates[word] |= self.hits[row &* words &+ word] & masks[group &* words &+ word] }
+                }
                 covered += 1
             }
-            self.groupCovered[group] = Int32(covered)
+            self.collectionCovered[collection] = Int32(covered)
         }
         swap(&candidates, &self.candidates)
     }
@@ -250,12 +265,18 @@ public struct FirewallEvaluation {
     /// value as it is (none of its trigger bytes occur, or it ran and changed nothing). Scans the raw value the
     /// first time.
     private mutating func rawHitsRow(_ entry: Int, prefilterSlot: Int) -> Int {
+        let row = self.rawScanRow(entry)
+        self.hitRow[entry &* self.slotCount &+ prefilterSlot] = Int32(row)
+        return row
+    }
+
+    /// The row of entry `entry`'s raw value, scanning it the first time.
+    private mutating func rawScanRow(_ entry: Int) -> Int {
         var row = Int(self.rawRow[entry])
         if row < 0 {
             row = self.scannedRow(self.view.values[entry])
             self.rawRow[entry] = Int32(row)
         }
-        self.hitRow[entry &* self.slotCount &+ prefilterSlot] = Int32(row)
         return row
     }
 

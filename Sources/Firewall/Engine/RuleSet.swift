@@ -31,10 +31,16 @@ public final class RuleSet: Sendable {
     /// their prefixes, so the per-request tables stay small.
     let prefilterChains: [Int]
     /// Each (prefilter slot, collection) that some prefiltered condition reads, with the conditions' bits
-    /// (`prefilter.words` per group in `prefilterGroupMasks`). An evaluation ORs the prefilter results of a
-    /// group's values, masked, into one set of candidate conditions; a condition outside it cannot match.
+    /// (`prefilter.words` per group in `prefilterGroupMasks`), ordered by collection. An evaluation ORs the
+    /// prefilter results of a group's values, masked, into one set of candidate conditions; a condition outside
+    /// it cannot match.
     let prefilterGroups: [(slot: Int, collection: Int)]
     let prefilterGroupMasks: [UInt64]
+    /// Per collection ordinal: its range of `prefilterGroups`, and the union of those groups' masks
+    /// (`prefilter.words` per collection in `prefilterCollectionMasks`). A value's raw scan, masked by the
+    /// union, answers for every group whose chain cannot change the value.
+    let prefilterCollectionGroups: [Range<Int>]
+    let prefilterCollectionMasks: [UInt64]
     /// Per prefilter slot, its chain's trigger byte classes (``chainTriggers`` of ``prefilterChains``).
     let prefilterSlotTriggers: [UInt32]
 
@@ -155,9 +161,19 @@ public final class RuleSet: Sendable {
                 masks[group * words + bit / 64] |= 1 << UInt64(bit % 64)
             }
         }
-        self.prefilterGroups = groups
+        let byCollection = groups.indices.sorted { (groups[$0].collection, $0) < (groups[$1].collection, $1) }
+        self.prefilterGroups = byCollection.map { groups[$0] }
+        self.prefilterGroupMasks = byCollection.flatMap { masks[($0 * words)..<($0 * words + words)] }
+        var collectionGroups = [Range<Int>](repeating: 0..<0, count: RequestView.collectionCount)
+        var collectionMasks = [UInt64](repeating: 0, count: RequestView.collectionCount * words)
+        for (group, (_, collection)) in self.prefilterGroups.enumerated() {
+            let range = collectionGroups[collection]
+            collectionGroups[collection] = range.isEmpty ? group..<(group + 1) : range.lowerBound..<(group + 1)
+            for word in 0..<words { collectionMasks[collection * words + word] |= self.prefilterGroupMasks[group * words + word] }
+        }
+        self.prefilterCollectionGroups = collectionGroups
+        self.prefilterCollectionMasks = collectionMasks
         self.prefilterSlotTriggers = prefilterChains.map { triggers[$0] }
-        self.prefilterGroupMasks = masks
     }
 
     /// Literals one of which any value the operator accepts must contain (ignoring case); nil when unknown.
