@@ -7,11 +7,16 @@ import Testing
         (#"\b(?:eval|assert)\s*\("#, ["eval", "assert"]),
         (#"(?:^|/)\.{2,}/"#, [".."]),
         (#"x\(y"#, ["x(y"]),
-        (#"<\?(?:php|=)|\[/?php\]"#, ["<?", "php]"]),
+        // Groups of exact strings join the literals around them, `?` items included.
+        (#"<\?(?:php|=)|\[/?php\]"#, ["<?php", "<?=", "[php]", "[/php]"]),
+        (#"(?:^|[^\w.$])(?:chr|char|atan2?)\((?!\))"#, ["chr(", "char(", "atan(", "atan2("]),
+        (#"(?:a|b)(?:c|d)x*y"#, ["ac", "ad", "bc", "bd"]),
         (#"abc|de"#, ["abc", "de"]),
         (#"a+bc"#, ["bc"]),
-        (#"<[a-z]+"#, ["<"]),
-        (#"(?:x|y)z{2,}"#, ["zz"]),
+        (#"<[a-z]+"#, Set((UInt8(ascii: "a")...UInt8(ascii: "z")).map { "<" + String(UnicodeScalar($0)) })),
+        (#"(?:x|y)z{2,}"#, ["xzz", "yzz"]),
+        // Past 256 strings a stretch is cut, and each part is still required: 256 pairs, then the better part.
+        (#"[a-p][a-p][a-p]-x"#, Set((UInt8(ascii: "a")...UInt8(ascii: "p")).map { String(UnicodeScalar($0)) + "-x" })),
         (#"\.\./|\.\.\\"#, ["../", "..\\"]),
         (#"\x41B"#, ["ab"]),
         // A small class: a match holds one of its bytes.

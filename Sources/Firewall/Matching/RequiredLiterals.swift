@@ -23,42 +23,96 @@ enum RequiredLiterals {
         case other
     }
 
-    /// A mandatory item, or an optional one (`?`, `*`, `{0,}`) that contributes nothing.
+    /// A mandatory item, or an optional one (`?`, `*`, `{0,}`): one taken at most once may still be part of an
+    /// exact stretch (`atan2?` is `atan` or `atan2`); others contribute nothing.
     struct Quantified {
         var item: Item
         var mandatory: Bool
-        /// Repeated (`+`, `{2,}`): the item is required, but a literal run cannot continue through it.
+        /// Repeated (`+`, `*`, `{2,}`): a literal run cannot continue through the item.
         var repeated: Bool
         /// The least number of repetitions (1 unless a `{n,...}` quantifier says more).
         var minimum = 1
     }
 
-    /// The best requirement of a sequence: its most selective literal run or mandatory group.
+    /// The best requirement of a sequence: its most selective stretch of exact items or mandatory group.
+    ///
+    /// A stretch is a run of literal bytes and groups whose branches are themselves exact strings; it stands for
+    /// every concatenation of them, so `(?:chr|char)\(` requires `chr(` or `char(`, which filters far more than
+    /// `chr` or `char` alone (`Chrome` holds `chr`).
     static func best(_ sequence: [Quantified]) -> Set<String>? {
         var candidates: [Set<String>] = []
-        var run: [UInt8] = []
-        func endRun() {
-            if !run.isEmpty { candidates.append([String(decoding: run, as: UTF8.self)]) }
-            run = []
+        // The exact byte strings the current stretch matches; nil outside a stretch.
+        var stretch: Set<[UInt8]>?
+        func endStretch() {
+            // Bytes that are not UTF-8 would not survive the trip through String: such a stretch is dropped.
+            if let set = stretch, !set.contains([]), set.allSatisfy({ String(validating: $0, as: UTF8.self) != nil }) {
+                candidates.append(Set(set.map { String(decoding: $0, as: UTF8.self) }))
+            }
+            stretch = nil
+        }
+        func extend(_ set: Set<[UInt8]>) {
+            let current = stretch ?? [[]]
+            guard current.count * set.count <= self.stretchLimit else {
+                // Each half is still required on its own.
+                endStretch()
+                stretch = set
+                return
+            }
+            stretch = Set(current.flatMap { prefix in set.map { prefix + $0 } })
         }
         for element in sequence {
             guard element.mandatory else {
-                endRun()
+                endStretch()
                 continue
             }
             switch element.item {
             case .byte(let byte):
-                run.append(contentsOf: repeatElement(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte, count: element.minimum))
-                if element.repeated { endRun() }
+                extend([Array(repeating: Self.lowercased(byte), count: element.minimum)])
+                if element.repeated { endStretch() }
             case .group(let branches):
-                endRun()
-                if let set = self.union(branches) { candidates.append(set) }
+                if let exact = self.exact(branches) {
+                    extend(exact)
+                } else {
+                    endStretch()
+                    if let set = self.union(branches) { candidates.append(set) }
+                }
             case .other:
-                endRun()
+                endStretch()
             }
         }
-        endRun()
+        endStretch()
         return candidates.max { self.score($0) < self.score($1) }
+    }
+
+    /// The most strings a stretch stands for; beyond it, a stretch is cut in two.
+    static let stretchLimit = 256
+
+    /// Every byte string a group can match, when each branch is literal bytes and such groups only
+    /// (lower-cased); nil otherwise, or when there are more than ``stretchLimit``.
+    static func exact(_ branches: [[Item]]) -> Set<[UInt8]>? {
+        var result: Set<[UInt8]> = []
+        for branch in branches {
+            var strings: Set<[UInt8]> = [[]]
+            for item in branch {
+                let next: Set<[UInt8]>
+                switch item {
+                case .byte(let byte): next = [[Self.lowercased(byte)]]
+                case .group(let inner):
+                    guard let set = self.exact(inner) else { return nil }
+                    next = set
+                case .other: return nil
+                }
+                guard strings.count * next.count <= self.stretchLimit else { return nil }
+                strings = Set(strings.flatMap { prefix in next.map { prefix + $0 } })
+            }
+            result.formUnion(strings)
+            guard result.count <= self.stretchLimit else { return nil }
+        }
+        return result
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
     /// Each branch must contribute; the set is the union of their best literals.
@@ -124,13 +178,14 @@ enum RequiredLiterals {
             return branches
         }
 
-        /// Optional items become `.other`, repeated literals end runs (a `.other` after them), so a branch is a
-        /// plain sequence of mandatory items.
+        /// An item taken at most once (`?`) becomes a group with an empty branch, other optional items become
+        /// `.other`, and repeated literals end runs (a `.other` after them), so a branch is a plain sequence of
+        /// mandatory items.
         static func mandatoryItems(_ sequence: [Quantified]) -> [Item] {
             var items: [Item] = []
             for element in sequence {
                 guard element.mandatory else {
-                    items.append(.other)
+                    items.append(element.repeated ? .other : .group([[element.item], []]))
                     continue
                 }
                 if case .byte = element.item {
@@ -315,6 +370,7 @@ enum RequiredLiterals {
             case UInt8(ascii: "?"), UInt8(ascii: "*"):
                 self.index += 1
                 result.mandatory = false
+                result.repeated = byte == UInt8(ascii: "*")
             case UInt8(ascii: "+"):
                 self.index += 1
                 result.repeated = true
