@@ -26,7 +26,12 @@ import Testing
         (#"[=<>]"#, ["=", "<", ">"]),
     ] as [(String, Set<String>)])
     func findsRequiredLiterals(pattern: String, expected: Set<String>) {
-        #expect(RequiredLiterals.of(pattern) == expected)
+        #expect(RequiredLiterals.of(pattern) == Set(expected.map { Array($0.utf8) }))
+    }
+
+    @Test func keepsBytesThatAreNotUTF8() {
+        // Java's serialization magic: the literal is the raw bytes, not their UTF-8 encoding or a replacement.
+        #expect(RequiredLiterals.of(#"\xac\xed\x00\x05|rO0AB"#) == [[0xAC, 0xED, 0x00, 0x05], Array("ro0ab".utf8)])
     }
 
     @Test(arguments: [#"a?b?"#, #"[^abc]+"#, #"[\d,]"#, #"[\x00-\x7f]"#, #"\d+|xyz"#, #"(?=abc)\w+"#, #"(a)\1"#, #"x*"#, #"(ab|)c?"#])
@@ -41,7 +46,8 @@ import Testing
         for rule in set.rules {
             guard case .regex(let pattern) = rule.condition.operator, let literals = RequiredLiterals.of(pattern.source) else { continue }
             for sample in samples where (try? pattern.matches(sample)) == true {
-                #expect(literals.contains { sample.lowercased().contains($0) }, "rule \(rule.id): \(literals) not in \(sample)")
+                let folded = sample.utf8.map(AhoCorasick.fold)
+                #expect(literals.contains { folded.firstRange(of: $0) != nil }, "rule \(rule.id): \(literals) not in \(sample)")
             }
         }
     }

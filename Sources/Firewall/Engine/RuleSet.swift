@@ -114,7 +114,7 @@ public final class RuleSet: Sendable {
             return prefilterChains.count - 1
         }
         var phases = [[CompiledRule]](repeating: [], count: Rule.Phase.allCases.count)
-        var literalSets: [Set<String>?] = []
+        var literalSets: [Set<[UInt8]>?] = []
         for (index, rule) in ordered.enumerated() {
             let conditions = ([rule.condition] + rule.chain).map { condition in
                 var bit: Int?
@@ -176,14 +176,15 @@ public final class RuleSet: Sendable {
         self.prefilterSlotTriggers = prefilterChains.map { triggers[$0] }
     }
 
-    /// Literals one of which any value the operator accepts must contain (ignoring case); nil when unknown.
-    static func requiredLiterals(_ operator: RuleOperator) -> Set<String>? {
-        let literals: Set<String>?
+    /// Literals one of which any value the operator accepts must contain (ignoring ASCII case, lower-cased);
+    /// nil when unknown.
+    static func requiredLiterals(_ operator: RuleOperator) -> Set<[UInt8]>? {
+        let literals: Set<[UInt8]>?
         switch `operator` {
         case .regex(let pattern): literals = RequiredLiterals.of(pattern.source)
-        case .phrases(let matcher): literals = Set(matcher.phrases.map { $0.lowercased() })
+        case .phrases(let matcher): literals = Set(matcher.phrases.map { $0.utf8.map(AhoCorasick.fold) })
         case .contains(let bytes), .beginsWith(let bytes), .endsWith(let bytes), .equals(let bytes):
-            literals = [String(decoding: bytes, as: UTF8.self).lowercased()]
+            literals = [bytes.map(AhoCorasick.fold)]
         default: literals = nil
         }
         guard let literals, !literals.isEmpty, !literals.contains(where: \.isEmpty) else { return nil }

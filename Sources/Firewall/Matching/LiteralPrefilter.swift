@@ -10,12 +10,12 @@ struct LiteralPrefilter: Sendable {
     let words: Int
 
     /// Builds the prefilter for `sets`: condition `i` needs one of `sets[i]` (nil: not prefiltered).
-    init(_ sets: [Set<String>?]) {
+    init(_ sets: [Set<[UInt8]>?]) {
         var literals: [[UInt8]] = []
         var owners: [Int] = []
         for (condition, set) in sets.enumerated() {
             for literal in set ?? [] {
-                literals.append(Array(literal.utf8))
+                literals.append(literal)
                 owners.append(condition)
             }
         }

@@ -6,8 +6,9 @@
 /// no literal gets no prefilter at all (nil). Literals are lower-cased; the prefilter compares without regard
 /// to ASCII case, so `(?i)` patterns and case-sensitive ones are both covered.
 enum RequiredLiterals {
-    /// The literal set for `pattern`, or nil when no sound one is found.
-    static func of(_ pattern: String) -> Set<String>? {
+    /// The literal set for `pattern` (byte strings: a pattern may require bytes that are not UTF-8, such as
+    /// `\xac\xed`), or nil when no sound one is found.
+    static func of(_ pattern: String) -> Set<[UInt8]>? {
         var parser = Parser(Array(pattern.utf8))
         guard let branches = parser.alternation(), parser.atEnd else { return nil }
         return self.union(branches)
@@ -39,15 +40,12 @@ enum RequiredLiterals {
     /// A stretch is a run of literal bytes and groups whose branches are themselves exact strings; it stands for
     /// every concatenation of them, so `(?:chr|char)\(` requires `chr(` or `char(`, which filters far more than
     /// `chr` or `char` alone (`Chrome` holds `chr`).
-    static func best(_ sequence: [Quantified]) -> Set<String>? {
-        var candidates: [Set<String>] = []
+    static func best(_ sequence: [Quantified]) -> Set<[UInt8]>? {
+        var candidates: [Set<[UInt8]>] = []
         // The exact byte strings the current stretch matches; nil outside a stretch.
         var stretch: Set<[UInt8]>?
         func endStretch() {
-            // Bytes that are not UTF-8 would not survive the trip through String: such a stretch is dropped.
-            if let set = stretch, !set.contains([]), set.allSatisfy({ String(validating: $0, as: UTF8.self) != nil }) {
-                candidates.append(Set(set.map { String(decoding: $0, as: UTF8.self) }))
-            }
+            if let set = stretch, !set.contains([]) { candidates.append(set) }
             stretch = nil
         }
         func extend(_ set: Set<[UInt8]>) {
@@ -67,7 +65,7 @@ enum RequiredLiterals {
             }
             switch element.item {
             case .byte(let byte):
-                extend([Array(repeating: Self.lowercased(byte), count: element.minimum)])
+                extend([Array(repeating: AhoCorasick.fold(byte), count: element.minimum)])
                 if element.repeated { endStretch() }
             case .group(let branches):
                 if let exact = self.exact(branches) {
@@ -96,7 +94,7 @@ enum RequiredLiterals {
             for item in branch {
                 let next: Set<[UInt8]>
                 switch item {
-                case .byte(let byte): next = [[Self.lowercased(byte)]]
+                case .byte(let byte): next = [[AhoCorasick.fold(byte)]]
                 case .group(let inner):
                     guard let set = self.exact(inner) else { return nil }
                     next = set
@@ -111,13 +109,9 @@ enum RequiredLiterals {
         return result
     }
 
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-    }
-
     /// Each branch must contribute; the set is the union of their best literals.
-    static func union(_ branches: [[Item]]) -> Set<String>? {
-        var result: Set<String> = []
+    static func union(_ branches: [[Item]]) -> Set<[UInt8]>? {
+        var result: Set<[UInt8]> = []
         for branch in branches {
             let sequence = branch.map { Quantified(item: $0, mandatory: true, repeated: false) }
             guard let best = self.best(sequence) else { return nil }
@@ -129,8 +123,8 @@ enum RequiredLiterals {
     /// How selective a set is: its weakest literal's score. Letters and digits count 1; punctuation that is
     /// everywhere in URLs, headers and prose (`/ . , ; : = - ( )` and space) counts 0.5, since a literal of one
     /// of them filters almost nothing; rarer punctuation (`< $ { ` | '`...) counts 2.
-    static func score(_ set: Set<String>) -> Double {
-        let weakest = set.map { literal in literal.utf8.reduce(0.0) { $0 + self.weight($1) } }.min() ?? 0
+    static func score(_ set: Set<[UInt8]>) -> Double {
+        let weakest = set.map { literal in literal.reduce(0.0) { $0 + self.weight($1) } }.min() ?? 0
         return weakest - Double(set.count) / 1000
     }
 
