@@ -70,6 +70,7 @@ public struct FirewallEvaluation {
     private mutating func prepare(body: Bool) {
         if !self.view.isParsed { self.view = RequestView(self.request) }
         if body { self.view.addBody(of: self.request) }
+        self.byteClasses.reserveCapacity(self.view.count)
         while self.byteClasses.count < self.view.count {
             self.byteClasses.append(TransformTriggers.classes(of: self.view.values[self.byteClasses.count]))
         }
@@ -167,14 +168,14 @@ public struct FirewallEvaluation {
         for selector in condition.targets {
             if selector.count {
                 var count = 0
-                for entry in self.view.byCollection[selector.collection.ordinal] where self.selects(selector, entry, condition.excluded, removed) {
+                for entry in self.view.entries(in: selector.collection.ordinal) where self.selects(selector, entry, condition.excluded, removed) {
                     count += 1
                 }
                 let value = Array(String(count).utf8)
                 if try condition.operator.matches(value) != condition.negated { return (selector.description, value) }
                 continue
             }
-            for entry in self.view.byCollection[selector.collection.ordinal] where self.selects(selector, entry, condition.excluded, removed) {
+            for entry in self.view.entries(in: selector.collection.ordinal) where self.selects(selector, entry, condition.excluded, removed) {
                 if let bit = condition.prefilter, !self.mayMatch(entry, slot: condition.prefilterSlot, bit: bit) { continue }
                 let value = self.transformed(entry, chain: condition.chain)
                 if try condition.operator.matches(value) != condition.negated {
@@ -216,10 +217,10 @@ public struct FirewallEvaluation {
         var candidates: [UInt64] = []
         swap(&candidates, &self.candidates)
         for (collection, range) in ruleSet.prefilterCollectionGroups.enumerated() where !range.isEmpty {
-            let entries = self.view.byCollection[collection]
+            let entries = self.view.entries(in: collection)
             var covered = Int(self.collectionCovered[collection])
             while covered < entries.count {
-                let entry = entries[covered]
+                let entry = entries[entries.startIndex &+ covered]
                 let raw = self.rawScanRow(entry)
                 for word in 0..<words {
                     candidates[word] |= self.hits[raw &* words &+ word] & collectionMasks[collection &* words &+ word]

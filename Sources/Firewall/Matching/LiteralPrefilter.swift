@@ -1,6 +1,8 @@
 /// Tells, in one pass over a value, which conditions could match it: each prefiltered condition needs one of
 /// its required literals (``RequiredLiterals``) to be present; the others are skipped without running PCRE2.
-struct LiteralPrefilter: Sendable {
+///
+/// A class, so a scan reached through the rule set retains one reference instead of each of its arrays.
+final class LiteralPrefilter: Sendable {
     private let automaton: AhoCorasick
     /// Per state, the conditions (as bits) satisfied by literals ending there; `words` per state.
     private let bits: [UInt64]
