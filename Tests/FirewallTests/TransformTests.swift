@@ -1,4 +1,4 @@
-import Firewall
+@testable import Firewall
 import Testing
 
 @Suite("Transforms")
@@ -12,6 +12,14 @@ struct TransformTests {
         #expect(self.run(.urlDecode, "%u0027%uFF1Cscript%uff1e") == "'<script>")
         #expect(self.run(.urlDecode, "100% sure %zz %4") == "100% sure %zz %4", "malformed escapes stay as written")
         #expect(Transform.apply([.urlDecode, .urlDecode], to: Array("%2527".utf8)) == Array("'".utf8), "double encoding, decoded twice")
+    }
+
+    @Test func formFieldsAreSplitAndDecodedFromSlices() {
+        // Empty pairs are skipped, a pair without `=` is a name with an empty value, and decoding (with its
+        // `%` at the end of a slice) stays inside each name and value.
+        let fields = FormFields.urlEncoded(Array("a=1&&b&=3&c%41=%41+b%&d=%2".utf8))
+        #expect(fields.map { String(decoding: $0.name, as: UTF8.self) } == ["a", "b", "", "cA", "d"])
+        #expect(fields.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "", "3", "A b%", "%2"])
     }
 
     @Test func htmlEntitiesNamedDecimalAndHex() {

@@ -5,12 +5,18 @@ enum FormFields {
     /// `a=1&b=2`, names and values percent-decoded with `+` as space.
     static func urlEncoded(_ bytes: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
         var fields: [(name: [UInt8], value: [UInt8])] = []
-        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+        fields.reserveCapacity(bytes.count { $0 == UInt8(ascii: "&") } + 1)
+        // Names and values are decoded straight from slices of `bytes`: one array each, no intermediate copies.
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+            let pair = bytes[start..<end]
             if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
-                fields.append((Decoders.url(Array(pair[..<equals])), Decoders.url(Array(pair[(equals + 1)...]))))
-            } else {
-                fields.append((Decoders.url(Array(pair)), []))
+                fields.append((Decoders.url(pair[..<equals]), Decoders.url(pair[(equals + 1)...])))
+            } else if !pair.isEmpty {
+                fields.append((Decoders.url(pair), []))
             }
+            start = end + 1
         }
         return fields
     }

@@ -47,14 +47,16 @@ struct RequestView {
         // five or six times each, a third of a plain GET's allocations.
         let expected = 8 + request.headers.count * 2 + (request.uri.utf8.contains(UInt8(ascii: "?")) ? 16 : 0)
         self.reserve(expected)
-        let path = request.path
+        // The path and query are cut from the URI's bytes: copying a Substring's UTF-8 goes byte by byte.
+        let uri = Array(request.uri.utf8)
+        let mark = uri.firstIndex(of: UInt8(ascii: "?"))
         self.add(.method, "", Array(request.method.utf8))
-        self.add(.uri, "", Array(request.uri.utf8))
-        self.add(.path, "", Array(path.utf8))
-        if let mark = request.uri.firstIndex(of: "?") {
-            let query = request.uri[request.uri.index(after: mark)...]
-            self.add(.queryString, "", Array(query.utf8))
-            self.addFields(FormFields.urlEncoded(Array(query.utf8)))
+        self.add(.uri, "", uri)
+        self.add(.path, "", mark.map { Array(uri[..<$0]) } ?? uri)
+        if let mark {
+            let query = Array(uri[(mark + 1)...])
+            self.add(.queryString, "", query)
+            self.addFields(FormFields.urlEncoded(query))
         }
         for (name, value) in request.headers {
             self.add(.headers, name, Array(value.utf8))

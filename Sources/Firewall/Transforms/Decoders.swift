@@ -10,8 +10,8 @@ enum Decoders {
     }
 
     /// Reads `count` hex digits at `index`.
-    static func hex(_ input: [UInt8], at index: Int, count: Int) -> Int? {
-        guard index + count <= input.count else { return nil }
+    static func hex<Bytes: RandomAccessCollection<UInt8>>(_ input: Bytes, at index: Int, count: Int) -> Int? where Bytes.Index == Int {
+        guard index + count <= input.endIndex else { return nil }
         var value = 0
         for offset in 0..<count {
             guard let digit = hexValue(input[index + offset]) else { return nil }
@@ -26,17 +26,20 @@ enum Decoders {
         return UInt8(truncatingIfNeeded: codePoint)
     }
 
-    static func url(_ input: [UInt8]) -> [UInt8] {
+    /// Percent-decoding with `+` as space (and `%uXXXX`), of an array or of a slice of one (a form field).
+    static func url<Bytes: RandomAccessCollection<UInt8>>(_ input: Bytes) -> [UInt8] where Bytes.Index == Int {
+        // Most fields have nothing to decode: one copy, not a byte-by-byte rebuild.
+        guard input.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return Array(input) }
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
-        var index = 0
-        while index < input.count {
+        var index = input.startIndex
+        while index < input.endIndex {
             let byte = input[index]
             if byte == UInt8(ascii: "+") {
                 output.append(0x20)
                 index += 1
             } else if byte == UInt8(ascii: "%") {
-                if index + 1 < input.count, input[index + 1] | 0x20 == UInt8(ascii: "u"), let code = hex(input, at: index + 2, count: 4) {
+                if index + 1 < input.endIndex, input[index + 1] | 0x20 == UInt8(ascii: "u"), let code = hex(input, at: index + 2, count: 4) {
                     output.append(unicodeByte(code))
                     index += 6
                 } else if let value = hex(input, at: index + 1, count: 2) {
