@@ -22,6 +22,12 @@ struct TransformTests {
         #expect(fields.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "", "3", "A b%", "%2"])
     }
 
+    @Test func jsonArrayPositionsAreDecimalPathComponents() {
+        let body = "{\"l\":[" + (0...12).map(String.init).joined(separator: ",") + "]}"
+        let names = JSONFields.flatten(Array(body.utf8)).map { String(decoding: $0.name, as: UTF8.self) }
+        #expect(names == (0...12).map { "l.\($0)" })
+    }
+
     @Test func htmlEntitiesNamedDecimalAndHex() {
         #expect(self.run(.htmlEntityDecode, "&lt;script&gt;alert(&#39;x&#x27;)&LT;/script&gt") == "<script>alert('x')</script>")
         #expect(self.run(.htmlEntityDecode, "&#106&#97&#118&#x61;script:") == "javascript:")

@@ -67,7 +67,7 @@ struct JSONFields {
             }
             var position = 0
             while true {
-                guard self.value(path: self.child(path, Array(String(position).utf8)), depth: depth + 1) else { return false }
+                guard self.value(path: self.child(path, Self.decimal(position)), depth: depth + 1) else { return false }
                 position += 1
                 self.skipSpace()
                 guard self.index < self.bytes.count else { return false }
@@ -87,6 +87,18 @@ struct JSONFields {
             self.fields.append((path, Array(self.bytes[start..<self.index])))
             return true
         }
+    }
+
+    /// The decimal digits of an array position (`String(position)` costs more than the rest of a short field).
+    private static func decimal(_ position: Int) -> [UInt8] {
+        guard position >= 10 else { return [UInt8(ascii: "0") + UInt8(position)] }
+        var digits: [UInt8] = []
+        var rest = position
+        while rest > 0 {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        }
+        return digits.reversed()
     }
 
     private static func ends(_ byte: UInt8) -> Bool {
