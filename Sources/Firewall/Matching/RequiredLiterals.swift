@@ -40,7 +40,7 @@ enum RequiredLiterals {
     /// A stretch is a run of literal bytes and groups whose branches are themselves exact strings; it stands for
     /// every concatenation of them, so `(?:chr|char)\(` requires `chr(` or `char(`, which filters far more than
     /// `chr` or `char` alone (`Chrome` holds `chr`).
-    static func best(_ sequence: [Quantified]) -> Set<[UInt8]>? {
+    static func best(_ sequence: [Item]) -> Set<[UInt8]>? {
         var candidates: [Set<[UInt8]>] = []
         // The exact byte strings the current stretch matches; nil outside a stretch.
         var stretch: Set<[UInt8]>?
@@ -58,15 +58,12 @@ enum RequiredLiterals {
             }
             stretch = Set(current.flatMap { prefix in set.map { prefix + $0 } })
         }
-        for element in sequence {
-            guard element.mandatory else {
-                endStretch()
-                continue
-            }
-            switch element.item {
+        // Branches come from `Parser.mandatoryItems`: repetitions are spelled out, and optional or repeated items
+        // are already `.other` or a group with an empty branch, so each item here is matched exactly once.
+        for item in sequence {
+            switch item {
             case .byte(let byte):
-                extend([Array(repeating: AhoCorasick.fold(byte), count: element.minimum)])
-                if element.repeated { endStretch() }
+                extend([[AhoCorasick.fold(byte)]])
             case .group(let branches):
                 if let exact = self.exact(branches) {
                     extend(exact)
@@ -113,8 +110,7 @@ enum RequiredLiterals {
     static func union(_ branches: [[Item]]) -> Set<[UInt8]>? {
         var result: Set<[UInt8]> = []
         for branch in branches {
-            let sequence = branch.map { Quantified(item: $0, mandatory: true, repeated: false) }
-            guard let best = self.best(sequence) else { return nil }
+            guard let best = self.best(branch) else { return nil }
             result.formUnion(best)
         }
         return result.isEmpty ? nil : result

@@ -6,15 +6,17 @@ enum FormFields {
     static func urlEncoded(_ bytes: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
         var fields: [(name: [UInt8], value: [UInt8])] = []
         fields.reserveCapacity(bytes.count { $0 == UInt8(ascii: "&") } + 1)
-        // Names and values are decoded straight from slices of `bytes`: one array each, no intermediate copies.
+        // Names and values are decoded straight from slices of `bytes`: one array each, no intermediate copies,
+        // and a plain copy when there is nothing to decode.
+        func decoded(_ part: ArraySlice<UInt8>) -> [UInt8] { Decoders.hasURLEscapes(part) ? Decoders.url(part) : Array(part) }
         var start = 0
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
             let pair = bytes[start..<end]
             if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
-                fields.append((Decoders.url(pair[..<equals]), Decoders.url(pair[(equals + 1)...])))
+                fields.append((decoded(pair[..<equals]), decoded(pair[(equals + 1)...])))
             } else if !pair.isEmpty {
-                fields.append((Decoders.url(pair), []))
+                fields.append((decoded(pair), []))
             }
             start = end + 1
         }

@@ -26,10 +26,14 @@ enum Decoders {
         return UInt8(truncatingIfNeeded: codePoint)
     }
 
+    /// Whether ``url(_:)`` would change `input`: callers keep (or copy) the bytes as they are otherwise, instead of
+    /// rebuilding them byte by byte.
+    static func hasURLEscapes<Bytes: Collection<UInt8>>(_ input: Bytes) -> Bool {
+        input.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+    }
+
     /// Percent-decoding with `+` as space (and `%uXXXX`), of an array or of a slice of one (a form field).
     static func url<Bytes: RandomAccessCollection<UInt8>>(_ input: Bytes) -> [UInt8] where Bytes.Index == Int {
-        // Most fields have nothing to decode: one copy, not a byte-by-byte rebuild.
-        guard input.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return Array(input) }
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
         var index = input.startIndex
