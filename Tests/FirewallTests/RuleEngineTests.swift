@@ -119,6 +119,21 @@ import Testing
         #expect(set.evaluate(Self.get("/?a=1&b=2&c=3")).verdict == .deny(status: 403))
     }
 
+    @Test func lengthsAreMeasuredAfterTheStepsBeforeThem() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: decoded length, targets: ['args:a'], transforms: [url_decode, length], operator: gt, argument: 3, action: deny}
+              - {id: 2, message: five bytes, targets: ['args:b'], transforms: [length], operator: equals, argument: '5', action: deny, status: 400}
+            """)
+        // Nine bytes as sent, three once decoded.
+        #expect(set.evaluate(Self.get("/?a=%41%42%43")).verdict == .pass)
+        let denied = set.evaluate(Self.get("/?a=%41%42%43%44"))
+        #expect(denied.verdict == .deny(status: 403))
+        #expect(denied.matches.map(\.value) == ["4"])
+        #expect(set.evaluate(Self.get("/?b=12345")).verdict == .deny(status: 400))
+        #expect(set.evaluate(Self.get("/?b=123456")).verdict == .pass)
+    }
+
     @Test func negationChainsAndCIDR() throws {
         let set = try Self.rules("""
             rules:

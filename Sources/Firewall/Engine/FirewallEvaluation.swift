@@ -171,17 +171,22 @@ public struct FirewallEvaluation {
                 for entry in self.view.entries(in: selector.collection.ordinal) where self.selects(selector, entry, condition.excluded, removed) {
                     count += 1
                 }
-                let value = Array(String(count).utf8)
-                if try condition.operator.matches(value) != condition.negated { return (selector.description, value) }
+                if try condition.operator.matches(number: count) != condition.negated { return (selector.description, Array(String(count).utf8)) }
                 continue
             }
             for entry in self.view.entries(in: selector.collection.ordinal) where self.selects(selector, entry, condition.excluded, removed) {
                 if let bit = condition.prefilter, !self.mayMatch(entry, slot: condition.prefilterSlot, bit: bit) { continue }
-                let value = self.transformed(entry, chain: condition.chain)
-                if try condition.operator.matches(value) != condition.negated {
-                    let name = self.view.names[entry]
-                    return (name.isEmpty ? selector.collection.rawValue : "\(selector.collection.rawValue):\(name)", value)
+                let value: [UInt8]
+                if let measured = condition.measuredChain {
+                    let length = self.transformed(entry, chain: measured).count
+                    guard try condition.operator.matches(number: length) != condition.negated else { continue }
+                    value = Array(String(length).utf8)
+                } else {
+                    value = self.transformed(entry, chain: condition.chain)
+                    guard try condition.operator.matches(value) != condition.negated else { continue }
                 }
+                let name = self.view.names[entry]
+                return (name.isEmpty ? selector.collection.rawValue : "\(selector.collection.rawValue):\(name)", value)
             }
         }
         return nil

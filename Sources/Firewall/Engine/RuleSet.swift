@@ -62,11 +62,18 @@ public final class RuleSet: Sendable {
         let collections: [Int]
         /// Whether a target counts values (`count(...)`) instead of matching them; counts bypass the prefilter.
         let counts: Bool
+        /// When the chain ends in `length`: the chain before it. The operator is asked about the length of that
+        /// chain's output as a number, so no digits are rendered for values that do not match.
+        let measuredChain: Int?
 
-        init(targets: [TargetSelector], excluded: [TargetSelector], chain: Int, operator: RuleOperator, negated: Bool, prefilter: Int?, prefilterSlot: Int) {
+        init(
+            targets: [TargetSelector], excluded: [TargetSelector], chain: Int, measuredChain: Int?, operator: RuleOperator, negated: Bool,
+            prefilter: Int?, prefilterSlot: Int
+        ) {
             self.targets = targets
             self.excluded = excluded
             self.chain = chain
+            self.measuredChain = measuredChain
             self.operator = `operator`
             self.negated = negated
             self.prefilter = prefilter
@@ -124,7 +131,7 @@ public final class RuleSet: Sendable {
                 }
                 return CompiledCondition(
                     targets: condition.targets, excluded: condition.excludedTargets, chain: intern(condition.transforms),
-                    operator: condition.operator, negated: condition.negated, prefilter: bit,
+                    measuredChain: condition.transforms.last == .length ? intern(Array(condition.transforms.dropLast())) : nil, operator: condition.operator, negated: condition.negated, prefilter: bit,
                     prefilterSlot: prefilterSlot(intern(condition.transforms.filter { $0 != .lowercase }))
                 )
             }

@@ -47,6 +47,17 @@ public enum RuleOperator: Sendable {
     }
 }
 
+extension RuleOperator {
+    /// Whether `number` (a length or a count) satisfies the operator. A numeric comparison takes it as it is;
+    /// other operators are asked about its decimal digits.
+    ///
+    /// - Throws: ``PatternMatchError`` when a regex hits its match limit.
+    func matches(number: Int) throws(PatternMatchError) -> Bool {
+        if case .numeric(let comparison, let bound) = self { return comparison.holds(number, bound) }
+        return try self.matches(Array(String(number).utf8))
+    }
+}
+
 /// A comparison of two integers.
 public enum NumericComparison: String, Sendable, CaseIterable {
     /// Equal.
