@@ -23,6 +23,30 @@ struct TransformTriggersTests {
         }
     }
 
+    /// What the evaluation relies on to skip work: a transform leaves a value without its triggers as it is,
+    /// and one whose only trigger present is an upper-case letter changes nothing but case (so the prefilter,
+    /// which ignores case, can use the raw value's scan).
+    @Test func transformsWithoutTheirTriggersChangeNothingButCase() {
+        var generator = SystemRandomNumberGenerator()
+        let interesting: [UInt8] = Array("%+&\\\0\t \u{0B}/(.\"'^,;AaZz#x0;".utf8) + [0x80, 0xA0, 0xC3, 0xA9, 0xFF]
+        let fold = { (bytes: [UInt8]) in bytes.map(AhoCorasick.fold) }
+        for _ in 0..<5_000 {
+            let length = Int.random(in: 0...16, using: &generator)
+            let value: [UInt8] = (0..<length).map { _ in
+                Int.random(in: 0..<4, using: &generator) > 0 ? interesting.randomElement(using: &generator) ?? 0 : UInt8.random(in: 0...255, using: &generator)
+            }
+            let classes = TransformTriggers.classes(of: value)
+            for transform in Transform.allCases where transform.triggers & TransformTriggers.any == 0 {
+                if transform.triggers & classes == 0 {
+                    #expect(transform.apply(value) == value, "\(transform) changed \(value)")
+                }
+                if transform.triggers & ~TransformTriggers.upper & classes == 0 {
+                    #expect(fold(transform.apply(value)) == fold(value), "\(transform) changed more than the case of \(value)")
+                }
+            }
+        }
+    }
+
     @Test func pairsNeedTheirPredecessor() {
         #expect(TransformTriggers.classes(of: Array("a/b".utf8)) & TransformTriggers.pathSyntax == 0)
         #expect(TransformTriggers.classes(of: Array("a//b".utf8)) & TransformTriggers.pathSyntax != 0)

@@ -41,7 +41,9 @@ public final class RuleSet: Sendable {
     /// union, answers for every group whose chain cannot change the value.
     let prefilterCollectionGroups: [Range<Int>]
     let prefilterCollectionMasks: [UInt64]
-    /// Per prefilter slot, its chain's trigger byte classes (``chainTriggers`` of ``prefilterChains``).
+    /// Per prefilter slot, its chain's trigger byte classes (``chainTriggers`` of ``prefilterChains``) without
+    /// ``TransformTriggers/upper``: the transforms it triggers (`lowercase`, `cmd_line`) change only the case of
+    /// a value that has no other trigger, and the prefilter ignores case, so the raw value's scan answers.
     let prefilterSlotTriggers: [UInt32]
 
     /// A rule condition with its targets resolved and its transform chain interned. A class, so the hot loop
@@ -180,7 +182,7 @@ public final class RuleSet: Sendable {
         }
         self.prefilterCollectionGroups = collectionGroups
         self.prefilterCollectionMasks = collectionMasks
-        self.prefilterSlotTriggers = prefilterChains.map { triggers[$0] }
+        self.prefilterSlotTriggers = prefilterChains.map { triggers[$0] & ~TransformTriggers.upper }
     }
 
     /// Literals one of which any value the operator accepts must contain (ignoring ASCII case, lower-cased);
