@@ -44,6 +44,9 @@ struct TransformTests {
     @Test func base64NullsAndWhitespace() {
         #expect(self.run(.base64Decode, "PHNjcmlwdD4=") == "<script>")
         #expect(self.run(.base64Decode, "not base64!") == "not base64!")
+        #expect(self.run(.base64Decode, "PHNj\ncmlw dD4") == "<script>", "line breaks, spaces and missing padding")
+        #expect(self.run(.base64Decode, "YT4_fg==") == self.run(.base64Decode, "YT4/fg=="), "the URL-safe alphabet")
+        #expect(self.run(.base64Decode, "YT4/fg==") == "a>?~")
         #expect(Transform.removeNulls.apply([0x61, 0x00, 0x62]) == [0x61, 0x62])
         #expect(self.run(.compressWhitespace, "union \t\n  select\u{0B}1") == "union select 1")
     }

@@ -194,30 +194,50 @@ enum Decoders {
         return output
     }
 
+    /// Standard or URL-safe base64, padding, spaces and line breaks ignored; nil when `input` holds another byte.
     static func base64(_ input: [UInt8]) -> [UInt8]? {
-        var output: [UInt8] = []
-        var accumulator: UInt32 = 0
-        var bits = 0
+        // Checked first, so a value that is not base64 costs no allocation, and the output is written into
+        // storage of its final size instead of grown byte by byte.
+        var sextets = 0
         for byte in input {
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"), UInt8(ascii: "-"): value = 62
-            case UInt8(ascii: "/"), UInt8(ascii: "_"): value = 63
-            case UInt8(ascii: "="), 0x0A, 0x0D, 0x20: continue
-            default: return nil
-            }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
+            let value = Self.base64Values[Int(byte)]
+            if value == Self.base64Invalid { return nil }
+            if value != Self.base64Skipped { sextets &+= 1 }
         }
-        return output
+        return [UInt8](unsafeUninitializedCapacity: sextets * 6 / 8) { output, count in
+            var accumulator: UInt32 = 0
+            var bits = 0
+            var length = 0
+            for byte in input {
+                let value = Self.base64Values[Int(byte)]
+                guard value < 64 else { continue }
+                accumulator = accumulator << 6 | UInt32(value)
+                bits &+= 6
+                if bits >= 8 {
+                    bits &-= 8
+                    output[length] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                    length &+= 1
+                }
+            }
+            count = length
+        }
     }
+
+    /// Per byte, its base64 value (both alphabets: `+` and `-` are 62, `/` and `_` are 63), or
+    /// ``base64Skipped`` for padding and line breaks, or ``base64Invalid``.
+    private static let base64Values: [UInt8] = (0...255).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt8(byte) - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt8(byte) - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte) - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "+"), UInt8(ascii: "-"): 62
+        case UInt8(ascii: "/"), UInt8(ascii: "_"): 63
+        case UInt8(ascii: "="), 0x0A, 0x0D, 0x20: Self.base64Skipped
+        default: Self.base64Invalid
+        }
+    }
+    private static let base64Skipped: UInt8 = 0xFE
+    private static let base64Invalid: UInt8 = 0xFF
 
     static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) || byte == 0xA0
