@@ -50,25 +50,23 @@ struct RequestView {
         // The path and query are cut from the URI's bytes: copying a Substring's UTF-8 goes byte by byte.
         let uri = Array(request.uri.utf8)
         let mark = uri.firstIndex(of: UInt8(ascii: "?"))
-        self.add(.method, "", Array(request.method.utf8))
-        self.add(.uri, "", uri)
-        self.add(.path, "", mark.map { Array(uri[..<$0]) } ?? uri)
+        self.add(.method, Array(request.method.utf8))
+        self.add(.uri, uri)
+        self.add(.path, mark.map { Array(uri[..<$0]) } ?? uri)
         if let mark {
             let query = Array(uri[(mark + 1)...])
-            self.add(.queryString, "", query)
+            self.add(.queryString, query)
             self.addFields(FormFields.urlEncoded(query))
         }
         for (name, value) in request.headers {
-            self.add(.headers, name, Array(value.utf8))
-            self.add(.headerNames, name, Array(name.utf8))
+            self.addMember(.headers, names: .headerNames, name, nameBytes: Array(name.utf8), value: Array(value.utf8))
             if name.utf8.count == 6, name.lowercased() == "cookie" {
                 for (cookie, cookieValue) in FormFields.cookies(Array(value.utf8)) {
-                    self.add(.cookies, cookie, cookieValue)
-                    self.add(.cookieNames, cookie, Array(cookie.utf8))
+                    self.addMember(.cookies, names: .cookieNames, cookie, nameBytes: Array(cookie.utf8), value: cookieValue)
                 }
             }
         }
-        if !request.clientAddress.isEmpty { self.add(.clientAddress, "", Array(request.clientAddress.utf8)) }
+        if !request.clientAddress.isEmpty { self.add(.clientAddress, Array(request.clientAddress.utf8)) }
         self.indexCollections()
     }
 
@@ -78,7 +76,7 @@ struct RequestView {
         self.hasBody = true
         guard !request.body.isEmpty else { return }
         defer { self.indexCollections() }
-        self.add(.body, "", request.body)
+        self.add(.body, request.body)
         let contentType = request.header("content-type")?.lowercased() ?? ""
         if contentType.hasPrefix("application/x-www-form-urlencoded") {
             self.addFields(FormFields.urlEncoded(request.body))
@@ -86,12 +84,12 @@ struct RequestView {
             let parts = FormFields.multipart(request.body, boundary: boundary)
             self.addFields(parts.fields)
             for (name, filename) in parts.files {
-                self.add(.files, name, filename)
+                self.add(.files, name, key: name.lowercased(), filename)
             }
         } else if contentType.hasPrefix("application/json") || contentType.contains("+json") {
             self.addFields(JSONFields.flatten(request.body))
         } else {
-            self.add(.unparsedBody, "", request.body)
+            self.add(.unparsedBody, request.body)
         }
     }
 
@@ -105,9 +103,7 @@ struct RequestView {
     private mutating func addFields(_ fields: [(name: [UInt8], value: [UInt8])]) {
         self.reserve(self.values.count + fields.count * 2)
         for (nameBytes, value) in fields {
-            let name = String(decoding: nameBytes, as: UTF8.self)
-            self.add(.args, name, value)
-            self.add(.argNames, name, nameBytes)
+            self.addMember(.args, names: .argNames, String(decoding: nameBytes, as: UTF8.self), nameBytes: nameBytes, value: value)
         }
     }
 
@@ -128,10 +124,26 @@ struct RequestView {
         self.collectionStarts = starts
     }
 
-    private mutating func add(_ collection: TargetSelector.Collection, _ name: String, _ bytes: [UInt8]) {
+    /// Adds a member's value and its name as two entries (`args` and `arg_names`, say), with one key for both.
+    private mutating func addMember(
+        _ collection: TargetSelector.Collection, names nameCollection: TargetSelector.Collection, _ name: String, nameBytes: [UInt8], value: [UInt8]
+    ) {
+        // A name without upper-case or non-ASCII bytes is its own key: `lowercased()` builds a new string each time.
+        let key = nameBytes.contains { $0 >= 0x41 && ($0 <= 0x5A || $0 >= 0x80) } ? name.lowercased() : name
+        self.add(collection, name, key: key, value)
+        self.add(nameCollection, name, key: key, nameBytes)
+    }
+
+    /// Adds the value of a single-valued collection, which has no member names.
+    private mutating func add(_ collection: TargetSelector.Collection, _ bytes: [UInt8]) {
+        self.add(collection, "", key: "", bytes)
+    }
+
+    /// Adds an entry; `key` is `name` lower-cased, for selector comparison.
+    private mutating func add(_ collection: TargetSelector.Collection, _ name: String, key: String, _ bytes: [UInt8]) {
         self.collections.append(collection)
         self.names.append(name)
-        self.keys.append(collection.isKeyed ? name.lowercased() : "")
+        self.keys.append(key)
         self.values.append(bytes)
     }
 }
