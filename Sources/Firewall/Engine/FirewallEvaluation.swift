@@ -28,6 +28,9 @@ public struct FirewallEvaluation {
     /// visiting its values one by one.
     private var candidates: [UInt64] = []
     private var collectionCovered: [Int32] = []
+    /// Per entry (`words` each): the union of the prefilter rows computed for it, which holds every row that
+    /// answers for it. A condition whose bit is missing here is not asked about the entry's own row.
+    private var entryHits: [UInt64] = []
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
@@ -78,6 +81,7 @@ public struct FirewallEvaluation {
         if size > self.cacheSlot.count { self.cacheSlot.append(contentsOf: repeatElement(-1, count: size - self.cacheSlot.count)) }
         guard self.view.count > self.rawRow.count else { return }
         self.hits.reserveCapacity(self.view.count * self.words)
+        self.entryHits.append(contentsOf: repeatElement(0, count: (self.view.count - self.rawRow.count) * self.words))
         self.rawRow.append(contentsOf: repeatElement(-1, count: self.view.count - self.rawRow.count))
         self.hitRow.append(contentsOf: repeatElement(-1, count: self.view.count * self.slotCount - self.hitRow.count))
     }
@@ -175,7 +179,11 @@ public struct FirewallEvaluation {
                 continue
             }
             for entry in self.view.entries(in: selector.collection.ordinal) where self.selects(selector, entry, condition.excluded, removed) {
-                if let bit = condition.prefilter, !self.mayMatch(entry, slot: condition.prefilterSlot, bit: bit) { continue }
+                if let bit = condition.prefilter {
+                    guard self.entryHits[entry &* self.words &+ bit &>> 6] & (1 &<< UInt64(bit & 63)) != 0,
+                        self.mayMatch(entry, slot: condition.prefilterSlot, bit: bit)
+                    else { continue }
+                }
                 let value: [UInt8]
                 if let measured = condition.measuredChain {
                     let length = self.transformed(entry, chain: measured).count
@@ -228,13 +236,19 @@ public struct FirewallEvaluation {
                 let entry = entries[entries.startIndex &+ covered]
                 let raw = self.rawScanRow(entry)
                 for word in 0..<words {
-                    candidates[word] |= self.hits[raw &* words &+ word] & collectionMasks[collection &* words &+ word]
+                    let hits = self.hits[raw &* words &+ word]
+                    self.entryHits[entry &* words &+ word] = hits
+                    candidates[word] |= hits & collectionMasks[collection &* words &+ word]
                 }
                 let classes = self.byteClasses[entry]
                 for group in range where slotTriggers[groups[group].slot] & classes != 0 {
                     let row = self.hitsRow(entry, prefilterSlot: groups[group].slot)
                     guard row != raw else { continue }
-                    for word in 0..<words { candidates[word] |= self.hits[row &* words &+ word] & masks[group &* words &+ word] }
+                    for word in 0..<words {
+                        let hits = self.hits[row &* words &+ word]
+                        self.entryHits[entry &* words &+ word] |= hits
+                        candidates[word] |= hits & masks[group &* words &+ word]
+                    }
                 }
                 covered += 1
             }
