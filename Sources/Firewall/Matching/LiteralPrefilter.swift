@@ -35,16 +35,42 @@ final class LiteralPrefilter: Sendable {
     }
 
     /// The conditions whose literals occur in `value`, written into `into` (`words` words from `offset`).
+    ///
+    /// The automaton's walk is written out here with every table held in a local pointer: this loop reads every
+    /// byte of every value a request carries, and the closure of ``AhoCorasick/walk(_:_:)`` kept the tables'
+    /// addresses on the stack, reloaded for each byte.
     func scan(_ value: [UInt8], into result: inout [UInt64], offset: Int) {
         let words = self.words
-        self.bits.withUnsafeBufferPointer { bits in
-            self.hasBits.withUnsafeBufferPointer { hasBits in
-                result.withUnsafeMutableBufferPointer { result in
-                    self.automaton.walk(value) { state in
-                        if hasBits[state] {
-                            for word in 0..<words { result[offset + word] |= bits[state * words + word] }
+        let classCount = self.automaton.classCount
+        value.withUnsafeBufferPointer { value in
+            self.automaton.byteClass.withUnsafeBufferPointer { classes in
+                self.automaton.transitions.withUnsafeBufferPointer { table in
+                    self.bits.withUnsafeBufferPointer { bits in
+                        self.hasBits.withUnsafeBufferPointer { hasBits in
+                            result.withUnsafeMutableBufferPointer { result in
+                                // Literals end on many bytes of ordinary text (single punctuation marks are
+                                // literals), so the first two words, all most rule sets need, are collected in
+                                // registers.
+                                var first: UInt64 = 0
+                                var second: UInt64 = 0
+                                var state = 0
+                                for byte in value {
+                                    state = Int(table[state &* classCount &+ Int(classes[Int(byte)])])
+                                    guard hasBits[state] else { continue }
+                                    let base = state &* words
+                                    first |= bits[base]
+                                    guard words > 1 else { continue }
+                                    second |= bits[base &+ 1]
+                                    var word = 2
+                                    while word < words {
+                                        result[offset &+ word] |= bits[base &+ word]
+                                        word &+= 1
+                                    }
+                                }
+                                result[offset] |= first
+                                if words > 1 { result[offset &+ 1] |= second }
+                            }
                         }
-                        return true
                     }
                 }
             }
