@@ -22,6 +22,14 @@ struct TransformTests {
         #expect(fields.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "", "3", "A b%", "%2"])
     }
 
+    @Test func cookiesAreSplitAtSemicolons() {
+        // Leading spaces are dropped, empty items skipped, and only the first `=` separates name from value.
+        let fields = FormFields.cookies(Array("a=1;  b=2;; c; =v; d=x=y;".utf8))
+        #expect(fields.map { String(decoding: $0.name, as: UTF8.self) } == ["a", "b", "c", "", "d"])
+        #expect(fields.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "2", "", "v", "x=y"])
+        #expect(FormFields.cookies(Array(" ; ".utf8)).isEmpty)
+    }
+
     @Test func jsonArrayPositionsAreDecimalPathComponents() {
         let body = "{\"l\":[" + (0...12).map(String.init).joined(separator: ",") + "]}"
         let names = JSONFields.flatten(Array(body.utf8)).map { String(decoding: $0.name, as: UTF8.self) }

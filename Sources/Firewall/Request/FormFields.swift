@@ -24,13 +24,25 @@ enum FormFields {
     }
 
     /// `a=1; b=2` from a Cookie header; values are not decoded (cookies have no standard encoding).
-    static func cookies(_ bytes: [UInt8]) -> [(String, [UInt8])] {
-        bytes.split(separator: UInt8(ascii: ";")).compactMap { item in
-            let trimmed = item.drop { $0 == UInt8(ascii: " ") }
-            guard !trimmed.isEmpty else { return nil }
-            guard let equals = trimmed.firstIndex(of: UInt8(ascii: "=")) else { return (String(decoding: trimmed, as: UTF8.self), []) }
-            return (String(decoding: trimmed[..<equals], as: UTF8.self), Array(trimmed[(equals + 1)...]))
+    static func cookies(_ bytes: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
+        var fields: [(name: [UInt8], value: [UInt8])] = []
+        fields.reserveCapacity(bytes.count { $0 == UInt8(ascii: ";") } + 1)
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            var first = start
+            while first < end, bytes[first] == UInt8(ascii: " ") { first += 1 }
+            if first < end {
+                let item = bytes[first..<end]
+                if let equals = item.firstIndex(of: UInt8(ascii: "=")) {
+                    fields.append((Array(item[..<equals]), Array(item[(equals + 1)...])))
+                } else {
+                    fields.append((Array(item), []))
+                }
+            }
+            start = end + 1
         }
+        return fields
     }
 
     /// The `boundary` parameter of a multipart Content-Type, its case kept.

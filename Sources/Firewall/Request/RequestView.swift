@@ -59,10 +59,11 @@ struct RequestView {
             self.addFields(FormFields.urlEncoded(query))
         }
         for (name, value) in request.headers {
-            self.addMember(.headers, names: .headerNames, name, nameBytes: Array(name.utf8), value: Array(value.utf8))
+            let valueBytes = Array(value.utf8)
+            self.addMember(.headers, names: .headerNames, name, nameBytes: Array(name.utf8), value: valueBytes)
             if name.utf8.count == 6, name.lowercased() == "cookie" {
-                for (cookie, cookieValue) in FormFields.cookies(Array(value.utf8)) {
-                    self.addMember(.cookies, names: .cookieNames, cookie, nameBytes: Array(cookie.utf8), value: cookieValue)
+                for (cookie, cookieValue) in FormFields.cookies(valueBytes) {
+                    self.addMember(.cookies, names: .cookieNames, String(decoding: cookie, as: UTF8.self), nameBytes: cookie, value: cookieValue)
                 }
             }
         }
