@@ -1,4 +1,5 @@
 @testable import Firewall
+import Foundation
 import Testing
 
 @Suite("Transforms")
@@ -20,6 +21,17 @@ struct TransformTests {
         let fields = FormFields.urlEncoded(Array("a=1&&b&=3&c%41=%41+b%&d=%2".utf8))
         #expect(fields.map { String(decoding: $0.name, as: UTF8.self) } == ["a", "b", "", "cA", "d"])
         #expect(fields.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "", "3", "A b%", "%2"])
+    }
+
+    /// The transforms that rewrite a copy in place, against Foundation's base64 and a plain lower-casing.
+    @Test func inPlaceRewritesMatchReferenceImplementations() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let encoded = Array(Data(bytes).base64EncodedString().utf8)
+            #expect(Transform.base64Decode.apply(encoded) == bytes, "base64 of \(bytes)")
+            #expect(Transform.lowercase.apply(bytes) == bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
+        }
     }
 
     @Test func cookiesAreSplitAtSemicolons() {

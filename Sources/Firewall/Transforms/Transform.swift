@@ -38,7 +38,7 @@ public enum Transform: String, Sendable, CaseIterable {
     public func apply(_ input: [UInt8]) -> [UInt8] {
         switch self {
         case .urlDecode: Decoders.hasURLEscapes(input) ? Decoders.url(input) : input
-        case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? input.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } : input
+        case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? Decoders.lowercase(input) : input
         case .htmlEntityDecode: input.contains(UInt8(ascii: "&")) ? Decoders.htmlEntities(input) : input
         case .jsDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.javaScript(input) : input
         case .cssDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.css(input) : input
