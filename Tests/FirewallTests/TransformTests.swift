@@ -34,6 +34,11 @@ struct TransformTests {
         }
     }
 
+    @Test func perCollectionTablesHoldEveryCollectionAndOneMore() {
+        #expect(RequestView.PerCollection.count == TargetSelector.Collection.allCases.count + 1)
+        #expect(TargetSelector.Collection.allCases.map(\.ordinal).sorted() == Array(0..<RequestView.collectionCount), "one ordinal each")
+    }
+
     @Test func cookiesAreSplitAtSemicolons() {
         // Leading spaces are dropped, empty items skipped, and only the first `=` separates name from value.
         let fields = FormFields.cookies(Array("a=1;  b=2;; c; =v; d=x=y;".utf8))

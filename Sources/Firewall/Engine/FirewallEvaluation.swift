@@ -18,16 +18,15 @@ public struct FirewallEvaluation {
     /// differs from it. Rows are added as values are scanned, so the table is not sized (and zeroed) for every
     /// (value, chain) pair, most of which share their raw value's row.
     private var hits: [UInt64]
-    /// Per entry, the row of its raw value's scan (-1 until scanned).
-    private var rawRow: [Int32] = []
     /// For each `entry * slotCount + prefilter slot`, the row of `hits` that answers for it (-1 until known):
-    /// the raw value's row when the chain changes nothing.
+    /// the raw value's row when the chain changes nothing. Slot 0 is the empty chain, so its column is the raw
+    /// value's own row.
     private var hitRow: [Int32]
     /// The conditions some value of theirs may match (their prefilter bits), over the values seen so far, and
     /// per collection how many of its values are included. A condition outside the set is skipped without
     /// visiting its values one by one.
     private var candidates: [UInt64] = []
-    private var collectionCovered: [Int32] = []
+    private var collectionCovered = RequestView.PerCollection(repeating: 0)
     /// Per entry (`words` each): the union of the prefilter rows computed for it, which holds every row that
     /// answers for it. A condition whose bit is missing here is not asked about the entry's own row.
     private var entryHits: [UInt64] = []
@@ -79,10 +78,9 @@ public struct FirewallEvaluation {
         }
         let size = self.view.count * self.chainCount
         if size > self.cacheSlot.count { self.cacheSlot.append(contentsOf: repeatElement(-1, count: size - self.cacheSlot.count)) }
-        guard self.view.count > self.rawRow.count else { return }
+        guard self.view.count * self.slotCount > self.hitRow.count else { return }
         self.hits.reserveCapacity(self.view.count * self.words)
-        self.entryHits.append(contentsOf: repeatElement(0, count: (self.view.count - self.rawRow.count) * self.words))
-        self.rawRow.append(contentsOf: repeatElement(-1, count: self.view.count - self.rawRow.count))
+        self.entryHits.append(contentsOf: repeatElement(0, count: self.view.count * self.words - self.entryHits.count))
         self.hitRow.append(contentsOf: repeatElement(-1, count: self.view.count * self.slotCount - self.hitRow.count))
     }
 
@@ -218,10 +216,7 @@ public struct FirewallEvaluation {
     private mutating func updateCandidates() {
         let words = self.words
         let ruleSet = self.ruleSet
-        if self.collectionCovered.isEmpty {
-            self.collectionCovered = Array(repeating: 0, count: RequestView.collectionCount)
-            self.candidates = Array(repeating: 0, count: words)
-        }
+        if self.candidates.isEmpty { self.candidates.append(contentsOf: repeatElement(0, count: words)) }
         let groups = ruleSet.prefilterGroups
         let masks = ruleSet.prefilterGroupMasks
         let collectionMasks = ruleSet.prefilterCollectionMasks
@@ -231,7 +226,7 @@ public struct FirewallEvaluation {
         swap(&candidates, &self.candidates)
         for (collection, range) in ruleSet.prefilterCollectionGroups.enumerated() where !range.isEmpty {
             let entries = self.view.entries(in: collection)
-            var covered = Int(self.collectionCovered[collection])
+            var covered = self.collectionCovered[collection]
             while covered < entries.count {
                 let entry = entries[entries.startIndex &+ covered]
                 let raw = self.rawScanRow(entry)
@@ -252,7 +247,7 @@ public struct FirewallEvaluation {
                 }
                 covered += 1
             }
-            self.collectionCovered[collection] = Int32(covered)
+            self.collectionCovered[collection] = covered
         }
         swap(&candidates, &self.candidates)
     }
@@ -292,10 +287,10 @@ public struct FirewallEvaluation {
 
     /// The row of entry `entry`'s raw value, scanning it the first time.
     private mutating func rawScanRow(_ entry: Int) -> Int {
-        var row = Int(self.rawRow[entry])
+        var row = Int(self.hitRow[entry &* self.slotCount])
         if row < 0 {
             row = self.scannedRow(self.view.values[entry])
-            self.rawRow[entry] = Int32(row)
+            self.hitRow[entry &* self.slotCount] = Int32(row)
         }
         return row
     }

@@ -15,9 +15,13 @@ struct RequestView {
     /// built once the entries are known, instead of an array per collection grown entry by entry (a dozen
     /// reallocations for a plain GET).
     private var collectionOrder: [Int] = []
-    private var collectionStarts = [Int](repeating: 0, count: Self.collectionCount + 1)
+    private var collectionStarts = PerCollection(repeating: 0)
     /// How many collections there are (`allCases` builds an array each time it is asked).
     static let collectionCount = TargetSelector.Collection.allCases.count
+    /// An integer per collection ordinal and one more, held inline: an array of a type other than bytes is
+    /// allocated through the standard library's unspecialized code, which looks its metadata up at run time.
+    /// A test checks that the size is `collectionCount + 1`.
+    typealias PerCollection = InlineArray<15, Int>
     private(set) var hasBody = false
 
     var count: Int { self.values.count }
@@ -110,7 +114,7 @@ struct RequestView {
 
     /// Groups the entries by collection (a counting sort), for ``entries(in:)``.
     private mutating func indexCollections() {
-        var starts = [Int](repeating: 0, count: Self.collectionCount + 1)
+        var starts = PerCollection(repeating: 0)
         for collection in self.collections { starts[collection.ordinal + 1] += 1 }
         for ordinal in 0..<Self.collectionCount { starts[ordinal + 1] += starts[ordinal] }
         var order = [Int](repeating: 0, count: self.collections.count)
@@ -150,7 +154,7 @@ struct RequestView {
 }
 
 extension TargetSelector.Collection {
-    /// The position in `allCases`, for array-indexed lookups.
+    /// A distinct index below ``RequestView/collectionCount``, for array-indexed lookups.
     var ordinal: Int {
         switch self {
         case .method: 0
