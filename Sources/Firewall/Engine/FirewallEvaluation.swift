@@ -107,6 +107,8 @@ public struct FirewallEvaluation {
         if !self.ruleSet.phases[phase].isEmpty { self.updateCandidates() }
         let settings = self.ruleSet.settings
         for compiled in self.ruleSet.phases[phase] {
+            // Most rules have a condition whose literals no value holds: they end here, before any other lookup.
+            guard compiled.prefilterBits.allSatisfy({ self.candidates[$0 &>> 6] & (1 &<< UInt64($0 & 63)) != 0 }) else { continue }
             var removed: [TargetSelector] = []
             if let adjustment = self.adjustments[compiled.index] {
                 guard let targets = adjustment else { continue }
@@ -166,7 +168,6 @@ public struct FirewallEvaluation {
     }
 
     private mutating func firstMatch(_ condition: RuleSet.CompiledCondition, removing removed: [TargetSelector]) throws(PatternMatchError) -> (String, [UInt8])? {
-        if let bit = condition.prefilter, !condition.counts, self.candidates[bit / 64] & (1 << UInt64(bit % 64)) == 0 { return nil }
         for selector in condition.targets {
             if selector.count {
                 var count = 0

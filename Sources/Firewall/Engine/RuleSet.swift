@@ -94,11 +94,15 @@ public final class RuleSet: Sendable {
         let index: Int
         let rule: Rule
         let conditions: [CompiledCondition]
+        /// The prefilter bits of its conditions that match values (not counts): the rule cannot match unless
+        /// each is among an evaluation's candidates.
+        let prefilterBits: [Int]
 
         init(index: Int, rule: Rule, conditions: [CompiledCondition]) {
             self.index = index
             self.rule = rule
             self.conditions = conditions
+            self.prefilterBits = conditions.compactMap { $0.counts ? nil : $0.prefilter }
         }
     }
 
