@@ -177,11 +177,15 @@ public struct FirewallEvaluation {
                 if try condition.operator.matches(number: count) != condition.negated { return (selector.description, Array(String(count).utf8)) }
                 continue
             }
-            for entry in self.view.entries(in: selector.collection.ordinal) where self.selects(selector, entry, condition.excluded, removed) {
+            for entry in self.view.entries(in: selector.collection.ordinal) {
+                // The entry's prefilter union is one load, so it is asked before the selector's names.
                 if let bit = condition.prefilter {
                     guard self.entryHits[entry &* self.words &+ bit &>> 6] & (1 &<< UInt64(bit & 63)) != 0,
+                        self.selects(selector, entry, condition.excluded, removed),
                         self.mayMatch(entry, slot: condition.prefilterSlot, bit: bit)
                     else { continue }
+                } else if !self.selects(selector, entry, condition.excluded, removed) {
+                    continue
                 }
                 let value: [UInt8]
                 if let measured = condition.measuredChain {
