@@ -107,8 +107,9 @@ public struct FirewallEvaluation {
         if !self.ruleSet.phases[phase].isEmpty { self.updateCandidates() }
         let settings = self.ruleSet.settings
         for compiled in self.ruleSet.phases[phase] {
-            // Most rules have a condition whose literals no value holds: they end here, before any other lookup.
-            guard compiled.prefilterBits.allSatisfy({ self.candidates[$0 &>> 6] & (1 &<< UInt64($0 & 63)) != 0 }) else { continue }
+            // On ordinary traffic most rules have a condition whose literals no value holds: they end here,
+            // before any other lookup.
+            guard compiled.prefilterBits.allSatisfy({ self.holds(bit: $0, in: self.candidates, row: 0) }) else { continue }
             var removed: [TargetSelector] = []
             if let adjustment = self.adjustments[compiled.index] {
                 guard let targets = adjustment else { continue }
@@ -180,7 +181,7 @@ public struct FirewallEvaluation {
             for entry in self.view.entries(in: selector.collection.ordinal) {
                 // The entry's prefilter union is one load, so it is asked before the selector's names.
                 if let bit = condition.prefilter {
-                    guard self.entryHits[entry &* self.words &+ bit &>> 6] & (1 &<< UInt64(bit & 63)) != 0,
+                    guard self.holds(bit: bit, in: self.entryHits, row: entry),
                         self.selects(selector, entry, condition.excluded, removed),
                         self.mayMatch(entry, slot: condition.prefilterSlot, bit: bit)
                     else { continue }
@@ -261,7 +262,13 @@ public struct FirewallEvaluation {
     /// `prefilterSlot`.
     private mutating func mayMatch(_ entry: Int, slot prefilterSlot: Int, bit: Int) -> Bool {
         let row = self.hitsRow(entry, prefilterSlot: prefilterSlot)
-        return self.hits[row &* self.words &+ bit / 64] & (1 << UInt64(bit % 64)) != 0
+        return self.holds(bit: bit, in: self.hits, row: row)
+    }
+
+    /// Whether condition `bit` is set in row `row` of a table of condition bit sets (`words` words per row).
+    @inline(__always)
+    private func holds(bit: Int, in table: [UInt64], row: Int) -> Bool {
+        table[row &* self.words &+ bit &>> 6] & (1 &<< UInt64(bit & 63)) != 0
     }
 
     /// The row of `hits` holding the prefilter's result for entry `entry` after the chain of prefilter slot

@@ -137,7 +137,8 @@ public final class RuleSet: Sendable {
                 }
                 return CompiledCondition(
                     targets: condition.targets, excluded: condition.excludedTargets, chain: intern(condition.transforms),
-                    measuredChain: condition.transforms.last == .length ? intern(Array(condition.transforms.dropLast())) : nil, operator: condition.operator, negated: condition.negated, prefilter: bit,
+                    measuredChain: condition.transforms.last == .length ? intern(Array(condition.transforms.dropLast())) : nil,
+                    operator: condition.operator, negated: condition.negated, prefilter: bit,
                     prefilterSlot: prefilterSlot(intern(condition.transforms.filter { $0 != .lowercase }))
                 )
             }

@@ -4,41 +4,34 @@
 enum FormFields {
     /// `a=1&b=2`, names and values percent-decoded with `+` as space.
     static func urlEncoded(_ bytes: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
-        var fields: [(name: [UInt8], value: [UInt8])] = []
-        fields.reserveCapacity(bytes.count { $0 == UInt8(ascii: "&") } + 1)
-        // Names and values are decoded straight from slices of `bytes`: one array each, no intermediate copies,
-        // and a plain copy when there is nothing to decode.
-        func decoded(_ part: ArraySlice<UInt8>) -> [UInt8] { Decoders.hasURLEscapes(part) ? Decoders.url(part) : Array(part) }
-        var start = 0
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
-            let pair = bytes[start..<end]
-            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
-                fields.append((decoded(pair[..<equals]), decoded(pair[(equals + 1)...])))
-            } else if !pair.isEmpty {
-                fields.append((decoded(pair), []))
-            }
-            start = end + 1
+        // Decoded straight from slices of `bytes`, and copied as they are when there is nothing to decode.
+        self.pairs(in: bytes, separator: UInt8(ascii: "&"), skippingLeadingSpaces: false) { part in
+            Decoders.hasURLEscapes(part) ? Decoders.url(part) : Array(part)
         }
-        return fields
     }
 
     /// `a=1; b=2` from a Cookie header; values are not decoded (cookies have no standard encoding).
     static func cookies(_ bytes: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
+        self.pairs(in: bytes, separator: UInt8(ascii: ";"), skippingLeadingSpaces: true) { Array($0) }
+    }
+
+    /// The `name=value` items between `separator`s, split at each item's first `=` (an item without one is a
+    /// name with an empty value); empty items are left out. `part` turns a name or a value into its bytes.
+    private static func pairs(
+        in bytes: [UInt8], separator: UInt8, skippingLeadingSpaces: Bool, _ part: (ArraySlice<UInt8>) -> [UInt8]
+    ) -> [(name: [UInt8], value: [UInt8])] {
         var fields: [(name: [UInt8], value: [UInt8])] = []
-        fields.reserveCapacity(bytes.count { $0 == UInt8(ascii: ";") } + 1)
+        fields.reserveCapacity(bytes.count { $0 == separator } + 1)
         var start = 0
         while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            let end = bytes[start...].firstIndex(of: separator) ?? bytes.count
             var first = start
-            while first < end, bytes[first] == UInt8(ascii: " ") { first += 1 }
-            if first < end {
-                let item = bytes[first..<end]
-                if let equals = item.firstIndex(of: UInt8(ascii: "=")) {
-                    fields.append((Array(item[..<equals]), Array(item[(equals + 1)...])))
-                } else {
-                    fields.append((Array(item), []))
-                }
+            while skippingLeadingSpaces, first < end, bytes[first] == UInt8(ascii: " ") { first += 1 }
+            let item = bytes[first..<end]
+            if let equals = item.firstIndex(of: UInt8(ascii: "=")) {
+                fields.append((part(item[..<equals]), part(item[(equals + 1)...])))
+            } else if !item.isEmpty {
+                fields.append((part(item), []))
             }
             start = end + 1
         }

@@ -219,7 +219,7 @@ enum Decoders {
     }
 
     /// Per byte, its base64 value (both alphabets: `+` and `-` are 62, `/` and `_` are 63), or
-    /// ``base64Skipped`` for padding and line breaks, or ``base64Invalid``.
+    /// ``base64Skipped`` for padding, spaces and line breaks, or ``base64Invalid``.
     private static let base64Values: [UInt8] = (0...255).map { byte in
         switch UInt8(byte) {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt8(byte) - UInt8(ascii: "A")
@@ -324,7 +324,7 @@ enum Decoders {
                     if length > 0, bytes[length &- 1] == 0x20 { continue }
                     bytes[length] = 0x20
                 default:
-                    bytes[length] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                    bytes[length] = AhoCorasick.fold(byte)
                 }
                 length &+= 1
             }
@@ -335,7 +335,7 @@ enum Decoders {
     /// ASCII upper case to lower case.
     static func lowercase(_ input: [UInt8]) -> [UInt8] {
         Self.rewrittenInPlace(input) { bytes in
-            for index in bytes.indices where bytes[index] >= 0x41 && bytes[index] <= 0x5A { bytes[index] |= 0x20 }
+            for index in bytes.indices { bytes[index] = AhoCorasick.fold(bytes[index]) }
             return bytes.count
         }
     }
@@ -344,8 +344,8 @@ enum Decoders {
     /// is never longer than their input, written at or behind the byte being read.
     ///
     /// Copying an array is the one way to new byte storage that does not look up the array's generic metadata
-    /// at run time: `map`, `init(unsafeUninitializedCapacity:)` and `reserveCapacity` reach the standard
-    /// library's unspecialized allocation, about 300 instructions more per value.
+    /// at run time: `map` and `init(unsafeUninitializedCapacity:)` reach the standard library's unspecialized
+    /// allocation, about 300 instructions more per value (BENCHMARKS.md, session 7).
     static func rewrittenInPlace(_ input: [UInt8], _ rewrite: (inout UnsafeMutableBufferPointer<UInt8>) -> Int) -> [UInt8] {
         var output = input
         let kept = output.withUnsafeMutableBufferPointer(rewrite)
