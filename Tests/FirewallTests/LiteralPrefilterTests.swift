@@ -6,7 +6,7 @@ struct LiteralPrefilterTests {
     /// The conditions set in one scan, as indices.
     private func conditions(_ prefilter: LiteralPrefilter, _ value: String, count: Int) -> [Int] {
         var result = [UInt64](repeating: 0, count: prefilter.words + 1)
-        prefilter.scan(Array(value.utf8), into: &result, offset: 1)
+        prefilter.scan(Array(value.utf8)[...], into: &result, offset: 1)
         #expect(result[0] == 0, "nothing written before the offset")
         return (0..<count).filter { result[1 + $0 / 64] & (1 << UInt64($0 % 64)) != 0 }
     }

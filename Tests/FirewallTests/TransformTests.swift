@@ -18,9 +18,14 @@ struct TransformTests {
     @Test func formFieldsAreSplitAndDecodedFromSlices() {
         // Empty pairs are skipped, a pair without `=` is a name with an empty value, and decoding (with its
         // `%` at the end of a slice) stays inside each name and value.
-        let fields = FormFields.urlEncoded(Array("a=1&&b&=3&c%41=%41+b%&d=%2".utf8))
-        #expect(fields.map { String(decoding: $0.name, as: UTF8.self) } == ["a", "b", "", "cA", "d"])
-        #expect(fields.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "", "3", "A b%", "%2"])
+        var buffer = ValueBuffer()
+        let query = buffer.append("a=1&&b&=3&c%41=%41+b%&d=%2".utf8)
+        let fields = FormFields.urlEncoded(query, in: &buffer)
+        #expect(fields.map { String(decoding: buffer[$0.name], as: UTF8.self) } == ["a", "b", "", "cA", "d"])
+        #expect(fields.map { String(decoding: buffer[$0.value], as: UTF8.self) } == ["1", "", "3", "A b%", "%2"])
+        // Parts without escapes are ranges of the query itself; only those with `%` or `+` were appended.
+        #expect(fields.filter { query.contains($0.value.lowerBound) }.count == 3)
+        #expect(buffer.count == query.count + "cA".utf8.count + "A b%".utf8.count + "%2".utf8.count)
     }
 
     /// The transforms that rewrite a copy in place, against Foundation's base64 and a plain lower-casing.
@@ -41,15 +46,32 @@ struct TransformTests {
 
     @Test func cookiesAreSplitAtSemicolons() {
         // Leading spaces are dropped, empty items skipped, and only the first `=` separates name from value.
-        let fields = FormFields.cookies(Array("a=1;  b=2;; c; =v; d=x=y;".utf8))
-        #expect(fields.map { String(decoding: $0.name, as: UTF8.self) } == ["a", "b", "c", "", "d"])
-        #expect(fields.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "2", "", "v", "x=y"])
-        #expect(FormFields.cookies(Array(" ; ".utf8)).isEmpty)
+        // Ranges are the indices of the slice given, here a header value in the middle of a buffer.
+        let bytes = Array("Cookie: a=1;  b=2;; c; =v; d=x=y;".utf8)
+        let fields = FormFields.cookies(bytes[8...])
+        #expect(fields.map { String(decoding: bytes[$0.name], as: UTF8.self) } == ["a", "b", "c", "", "d"])
+        #expect(fields.map { String(decoding: bytes[$0.value], as: UTF8.self) } == ["1", "2", "", "v", "x=y"])
+        #expect(FormFields.cookies(Array(" ; ".utf8)[...]).isEmpty)
+    }
+
+    @Test func jsonFieldsAreUnescapedWithTheirPaths() {
+        // Escaped keys and strings (a surrogate pair among them) are appended unescaped; the others, numbers and
+        // literals are ranges of the body itself. Invalid JSON keeps the fields read before it.
+        let body = #"{"a\"b":{"c":[1, "x\ty", {"d\u0065":"\ud83d\ude00!"}]},"n":-2.5e3,"t":true,"z":[7,},"#
+            + #""after":1}"#
+        var buffer = ValueBuffer()
+        let text = buffer.append(body.utf8)
+        let fields = JSONFields.flatten(text, in: &buffer)
+        #expect(fields.map { String(decoding: buffer[$0.name], as: UTF8.self) } == ["a\"b.c.0", "a\"b.c.1", "a\"b.c.2.de", "n", "t", "z.0"])
+        #expect(fields.map { String(decoding: buffer[$0.value], as: UTF8.self) } == ["1", "x\ty", "\u{1F600}!", "-2.5e3", "true", "7"])
+        #expect(fields.filter { text.contains($0.value.lowerBound) }.count == 4, "numbers and literals are not copied")
     }
 
     @Test func jsonArrayPositionsAreDecimalPathComponents() {
         let body = "{\"l\":[" + (0...12).map(String.init).joined(separator: ",") + "]}"
-        let names = JSONFields.flatten(Array(body.utf8)).map { String(decoding: $0.name, as: UTF8.self) }
+        var buffer = ValueBuffer()
+        let text = buffer.append(body.utf8)
+        let names = JSONFields.flatten(text, in: &buffer).map { String(decoding: buffer[$0.name], as: UTF8.self) }
         #expect(names == (0...12).map { "l.\($0)" })
     }
 

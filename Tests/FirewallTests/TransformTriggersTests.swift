@@ -19,7 +19,7 @@ struct TransformTriggersTests {
                 expected |= TransformTriggers.classes(of: byte, after: previous)
                 previous = byte
             }
-            #expect(TransformTriggers.classes(of: value) == expected, "value \(value)")
+            #expect(TransformTriggers.classes(of: value[...]) == expected, "value \(value)")
         }
     }
 
@@ -35,7 +35,7 @@ struct TransformTriggersTests {
             let value: [UInt8] = (0..<length).map { _ in
                 Int.random(in: 0..<4, using: &generator) > 0 ? interesting.randomElement(using: &generator) ?? 0 : UInt8.random(in: 0...255, using: &generator)
             }
-            let classes = TransformTriggers.classes(of: value)
+            let classes = TransformTriggers.classes(of: value[...])
             for transform in Transform.allCases where transform.triggers & TransformTriggers.any == 0 {
                 if transform.triggers & classes == 0 {
                     #expect(transform.apply(value) == value, "\(transform) changed \(value)")
@@ -48,12 +48,12 @@ struct TransformTriggersTests {
     }
 
     @Test func pairsNeedTheirPredecessor() {
-        #expect(TransformTriggers.classes(of: Array("a/b".utf8)) & TransformTriggers.pathSyntax == 0)
-        #expect(TransformTriggers.classes(of: Array("a//b".utf8)) & TransformTriggers.pathSyntax != 0)
-        #expect(TransformTriggers.classes(of: Array(".hidden".utf8)) & TransformTriggers.pathSyntax != 0, "a leading dot")
-        #expect(TransformTriggers.classes(of: Array("a.b".utf8)) & TransformTriggers.pathSyntax == 0)
-        #expect(TransformTriggers.classes(of: Array("ls /etc".utf8)) & TransformTriggers.spaceBeforeSlash != 0)
-        #expect(TransformTriggers.classes(of: Array("a  b".utf8)) & TransformTriggers.whitespaceRun != 0)
-        #expect(TransformTriggers.classes(of: Array("a b".utf8)) & TransformTriggers.whitespaceRun == 0)
+        #expect(TransformTriggers.classes(of: Array("a/b".utf8)[...]) & TransformTriggers.pathSyntax == 0)
+        #expect(TransformTriggers.classes(of: Array("a//b".utf8)[...]) & TransformTriggers.pathSyntax != 0)
+        #expect(TransformTriggers.classes(of: Array(".hidden".utf8)[...]) & TransformTriggers.pathSyntax != 0, "a leading dot")
+        #expect(TransformTriggers.classes(of: Array("a.b".utf8)[...]) & TransformTriggers.pathSyntax == 0)
+        #expect(TransformTriggers.classes(of: Array("ls /etc".utf8)[...]) & TransformTriggers.spaceBeforeSlash != 0)
+        #expect(TransformTriggers.classes(of: Array("a  b".utf8)[...]) & TransformTriggers.whitespaceRun != 0)
+        #expect(TransformTriggers.classes(of: Array("a b".utf8)[...]) & TransformTriggers.whitespaceRun == 0)
     }
 }

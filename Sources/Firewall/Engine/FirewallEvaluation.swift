@@ -11,7 +11,7 @@ public struct FirewallEvaluation {
     /// The index table holds plain integers, so sizing it (entries times chains, hundreds of slots) and freeing
     /// it cost a fill and a free, not a pass over optional arrays.
     private var cacheSlot: [Int32]
-    private var cached: [[UInt8]]
+    private var cached: [ArraySlice<UInt8>]
     /// Per entry: the byte classes its raw value contains (``TransformTriggers``).
     private var byteClasses: [UInt32] = []
     /// Prefilter results, `words` per row, one row per value scanned: a raw value, or a chain's output that
@@ -154,8 +154,8 @@ public struct FirewallEvaluation {
     }
 
     /// The first target and value of the rule's first condition when every condition matches.
-    private mutating func matches(_ compiled: RuleSet.CompiledRule, removing removed: [TargetSelector]) -> (String, [UInt8])? {
-        var first: (String, [UInt8])?
+    private mutating func matches(_ compiled: RuleSet.CompiledRule, removing removed: [TargetSelector]) -> (String, ArraySlice<UInt8>)? {
+        var first: (String, ArraySlice<UInt8>)?
         for condition in compiled.conditions {
             do {
                 guard let found = try self.firstMatch(condition, removing: removed) else { return nil }
@@ -168,14 +168,14 @@ public struct FirewallEvaluation {
         return first
     }
 
-    private mutating func firstMatch(_ condition: RuleSet.CompiledCondition, removing removed: [TargetSelector]) throws(PatternMatchError) -> (String, [UInt8])? {
+    private mutating func firstMatch(_ condition: RuleSet.CompiledCondition, removing removed: [TargetSelector]) throws(PatternMatchError) -> (String, ArraySlice<UInt8>)? {
         for selector in condition.targets {
             if selector.count {
                 var count = 0
                 for entry in self.view.entries(in: selector.collection.ordinal) where self.selects(selector, entry, condition.excluded, removed) {
                     count += 1
                 }
-                if try condition.operator.matches(number: count) != condition.negated { return (selector.description, Array(String(count).utf8)) }
+                if try condition.operator.matches(number: count) != condition.negated { return (selector.description, Array(String(count).utf8)[...]) }
                 continue
             }
             for entry in self.view.entries(in: selector.collection.ordinal) {
@@ -188,11 +188,11 @@ public struct FirewallEvaluation {
                 } else if !self.selects(selector, entry, condition.excluded, removed) {
                     continue
                 }
-                let value: [UInt8]
+                let value: ArraySlice<UInt8>
                 if let measured = condition.measuredChain {
                     let length = self.transformed(entry, chain: measured).count
                     guard try condition.operator.matches(number: length) != condition.negated else { continue }
-                    value = Array(String(length).utf8)
+                    value = Array(String(length).utf8)[...]
                 } else {
                     value = self.transformed(entry, chain: condition.chain)
                     guard try condition.operator.matches(value) != condition.negated else { continue }
@@ -308,15 +308,15 @@ public struct FirewallEvaluation {
     }
 
     /// Scans `value` into a new row of `hits`.
-    private mutating func scannedRow(_ value: [UInt8]) -> Int {
+    private mutating func scannedRow(_ value: ArraySlice<UInt8>) -> Int {
         let row = self.hits.count / self.words
-        self.hits.append(contentsOf: repeatElement(0, count: self.words))
+        for _ in 0..<self.words { self.hits.append(0) }
         self.ruleSet.prefilter.scan(value, into: &self.hits, offset: row &* self.words)
         return row
     }
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
-    private mutating func transformed(_ entry: Int, chain: Int) -> [UInt8] {
+    private mutating func transformed(_ entry: Int, chain: Int) -> ArraySlice<UInt8> {
         guard chain != 0, self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] != 0 else { return self.view.values[entry] }
         let key = entry &* self.chainCount &+ chain
         let slot = self.cacheSlot[key]

@@ -72,7 +72,7 @@ struct AhoCorasick: Sendable {
 
     /// Calls `visit` with each state reached while reading `subject`; stops when it returns false.
     @inline(__always)
-    func walk(_ subject: [UInt8], _ visit: (Int) -> Bool) {
+    func walk(_ subject: some Sequence<UInt8>, _ visit: (Int) -> Bool) {
         self.byteClass.withUnsafeBufferPointer { classes in
             self.transitions.withUnsafeBufferPointer { table in
                 var state = 0

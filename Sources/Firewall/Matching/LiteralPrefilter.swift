@@ -39,7 +39,7 @@ final class LiteralPrefilter: Sendable {
     /// The automaton's walk is written out here with every table held in a local pointer: this loop reads every
     /// byte of every value a request carries, and the closure of ``AhoCorasick/walk(_:_:)`` kept the tables'
     /// addresses on the stack, reloaded for each byte.
-    func scan(_ value: [UInt8], into result: inout [UInt64], offset: Int) {
+    func scan(_ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int) {
         let words = self.words
         let classCount = self.automaton.classCount
         value.withUnsafeBufferPointer { value in

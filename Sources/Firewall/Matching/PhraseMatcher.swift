@@ -17,7 +17,7 @@ public struct PhraseMatcher: Sendable {
     }
 
     /// Whether any phrase occurs in `subject`.
-    public func matches(_ subject: [UInt8]) -> Bool {
+    public func matches(_ subject: some Sequence<UInt8>) -> Bool {
         guard self.accepting.count > 1 else { return false }
         var found = false
         self.accepting.withUnsafeBufferPointer { accepting in

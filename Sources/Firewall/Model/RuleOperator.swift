@@ -28,12 +28,12 @@ public enum RuleOperator: Sendable {
     /// Whether `value` satisfies the operator (before any negation).
     ///
     /// - Throws: ``PatternMatchError`` when a regex hits its match limit.
-    func matches(_ value: [UInt8]) throws(PatternMatchError) -> Bool {
+    func matches(_ value: ArraySlice<UInt8>) throws(PatternMatchError) -> Bool {
         switch self {
         case .regex(let pattern): return try pattern.matches(value)
         case .phrases(let matcher): return matcher.matches(value)
-        case .equals(let expected): return value == expected
-        case .oneOf(let set): return set.contains(value)
+        case .equals(let expected): return value.elementsEqual(expected)
+        case .oneOf(let set): return set.contains(Array(value))
         case .contains(let needle): return needle.isEmpty || ByteSearch.firstIndex(of: needle, in: value) != nil
         case .beginsWith(let prefix): return value.starts(with: prefix)
         case .endsWith(let suffix): return value.count >= suffix.count && value.suffix(suffix.count).elementsEqual(suffix)
@@ -54,7 +54,7 @@ extension RuleOperator {
     /// - Throws: ``PatternMatchError`` when a regex hits its match limit.
     func matches(number: Int) throws(PatternMatchError) -> Bool {
         if case .numeric(let comparison, let bound) = self { return comparison.holds(number, bound) }
-        return try self.matches(Array(String(number).utf8))
+        return try self.matches(Array(String(number).utf8)[...])
     }
 }
 

@@ -1,46 +1,53 @@
 /// Flattens a JSON body into (path, value) fields, `{"user":{"tags":["a"]}}` giving `user.tags.0 = a`, so rules
 /// see JSON strings unescaped, as they see form fields.
 ///
-/// It is a small, non-allocating-per-token scanner: invalid JSON stops it, keeping what was read so far, and
-/// nesting deeper than 64 levels is not followed.
+/// It reads the body where it was copied into the phase's ``ValueBuffer``: a string without escapes, a number
+/// or a literal is a range of the body itself; escaped strings and the paths are appended. Invalid JSON stops
+/// it, keeping what was read so far, and nesting deeper than 64 levels is not followed.
 struct JSONFields {
-    private let bytes: [UInt8]
-    private var index = 0
-    private var fields: [(name: [UInt8], value: [UInt8])] = []
+    private var buffer: ValueBuffer
+    private var index: Int
+    private let end: Int
+    /// The path of the value being read, its components joined by `.`.
+    private var path: [UInt8] = []
+    private var fields: [FormFields.Field] = []
 
-    static func flatten(_ bytes: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
-        var scanner = JSONFields(bytes: bytes)
-        _ = scanner.value(path: [], depth: 0)
+    /// The fields of the JSON text at `range` of `buffer`, whose names and unescaped strings are appended to it.
+    static func flatten(_ range: Range<Int>, in buffer: inout ValueBuffer) -> [FormFields.Field] {
+        var scanner = JSONFields(buffer: ValueBuffer(), range: range)
+        swap(&scanner.buffer, &buffer)
+        _ = scanner.value(depth: 0)
+        swap(&scanner.buffer, &buffer)
         return scanner.fields
     }
 
-    private init(bytes: [UInt8]) {
-        self.bytes = bytes
+    private init(buffer: ValueBuffer, range: Range<Int>) {
+        self.buffer = buffer
+        self.index = range.lowerBound
+        self.end = range.upperBound
     }
 
     private mutating func skipSpace() {
-        while self.index < self.bytes.count, Decoders.isSpace(self.bytes[self.index]) { self.index += 1 }
+        while self.index < self.end, Decoders.isSpace(self.buffer[self.index]) { self.index += 1 }
     }
 
-    private func child(_ path: [UInt8], _ component: [UInt8]) -> [UInt8] {
-        guard !path.isEmpty else { return component }
-        var child: [UInt8] = []
-        child.reserveCapacity(path.count + 1 + component.count)
-        child += path
-        child.append(UInt8(ascii: "."))
-        child += component
-        return child
+    /// Starts a child's component of the path (after a `.` unless it is the first), and returns the length to
+    /// cut the path back to once the child is read.
+    private mutating func enterChild() -> Int {
+        let mark = self.path.count
+        if mark > 0 { self.path.append(UInt8(ascii: ".")) }
+        return mark
     }
 
-    /// Reads one value at `path`; false when the input is not JSON from here on.
-    private mutating func value(path: [UInt8], depth: Int) -> Bool {
+    /// Reads one value at the current path; false when the input is not JSON from here on.
+    private mutating func value(depth: Int) -> Bool {
         self.skipSpace()
-        guard self.index < self.bytes.count, depth < 64 else { return false }
-        switch self.bytes[self.index] {
+        guard self.index < self.end, depth < 64 else { return false }
+        switch self.buffer[self.index] {
         case UInt8(ascii: "{"):
             self.index += 1
             self.skipSpace()
-            if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "}") {
+            if self.index < self.end, self.buffer[self.index] == UInt8(ascii: "}") {
                 self.index += 1
                 return true
             }
@@ -48,102 +55,129 @@ struct JSONFields {
                 self.skipSpace()
                 guard let key = self.string() else { return false }
                 self.skipSpace()
-                guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: ":") else { return false }
+                guard self.index < self.end, self.buffer[self.index] == UInt8(ascii: ":") else { return false }
                 self.index += 1
-                guard self.value(path: self.child(path, key), depth: depth + 1) else { return false }
-                self.skipSpace()
-                guard self.index < self.bytes.count else { return false }
-                let separator = self.bytes[self.index]
-                self.index += 1
-                if separator == UInt8(ascii: "}") { return true }
-                guard separator == UInt8(ascii: ",") else { return false }
+                let mark = self.enterChild()
+                self.path.append(contentsOf: self.buffer[key])
+                let read = self.value(depth: depth + 1)
+                self.leaveChild(mark)
+                guard read else { return false }
+                guard let closed = self.separator(closing: UInt8(ascii: "}")) else { return false }
+                if closed { return true }
             }
         case UInt8(ascii: "["):
             self.index += 1
             self.skipSpace()
-            if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "]") {
+            if self.index < self.end, self.buffer[self.index] == UInt8(ascii: "]") {
                 self.index += 1
                 return true
             }
             var position = 0
             while true {
-                guard self.value(path: self.child(path, Self.decimal(position)), depth: depth + 1) else { return false }
+                let mark = self.enterChild()
+                Self.appendDecimal(position, to: &self.path)
+                let read = self.value(depth: depth + 1)
+                self.leaveChild(mark)
+                guard read else { return false }
                 position += 1
-                self.skipSpace()
-                guard self.index < self.bytes.count else { return false }
-                let separator = self.bytes[self.index]
-                self.index += 1
-                if separator == UInt8(ascii: "]") { return true }
-                guard separator == UInt8(ascii: ",") else { return false }
+                guard let closed = self.separator(closing: UInt8(ascii: "]")) else { return false }
+                if closed { return true }
             }
         case UInt8(ascii: "\""):
             guard let text = self.string() else { return false }
-            self.fields.append((path, text))
+            self.fields.append((self.buffer.append(self.path), text))
             return true
         default:
             let start = self.index
-            while self.index < self.bytes.count, !Self.ends(self.bytes[self.index]) { self.index += 1 }
+            while self.index < self.end, !Self.ends(self.buffer[self.index]) { self.index += 1 }
             guard self.index > start else { return false }
-            self.fields.append((path, Array(self.bytes[start..<self.index])))
+            self.fields.append((self.buffer.append(self.path), start..<self.index))
             return true
         }
     }
 
-    /// The decimal digits of an array position (`String(position)` costs more than the rest of a short field).
-    private static func decimal(_ position: Int) -> [UInt8] {
-        guard position >= 10 else { return [UInt8(ascii: "0") + UInt8(position)] }
-        var digits: [UInt8] = []
+    /// After a member or an element: true at `closing`, false at a comma, nil at anything else.
+    private mutating func separator(closing: UInt8) -> Bool? {
+        self.skipSpace()
+        guard self.index < self.end else { return nil }
+        let separator = self.buffer[self.index]
+        self.index += 1
+        if separator == closing { return true }
+        return separator == UInt8(ascii: ",") ? false : nil
+    }
+
+    /// Cuts the path back to `mark`. One byte at a time: `removeLast(_:)` goes through the general
+    /// `replaceSubrange`, which costs more than a short component's bytes.
+    private mutating func leaveChild(_ mark: Int) {
+        while self.path.count > mark { self.path.removeLast() }
+    }
+
+    /// Appends the decimal digits of an array position (`String(position)` costs more than the rest of a short
+    /// field).
+    private static func appendDecimal(_ position: Int, to path: inout [UInt8]) {
+        let start = path.count
         var rest = position
-        while rest > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+        repeat {
+            path.append(UInt8(ascii: "0") + UInt8(rest % 10))
             rest /= 10
-        }
-        return digits.reversed()
+        } while rest > 0
+        path[start...].reverse()
     }
 
     private static func ends(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || Decoders.isSpace(byte)
     }
 
-    /// A string literal, unescaped to UTF-8; nil when there is none here.
-    private mutating func string() -> [UInt8]? {
-        guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else { return nil }
+    /// A string literal's range in the buffer, unescaped (appended) if it has escapes; nil when there is none here.
+    private mutating func string() -> Range<Int>? {
+        guard self.index < self.end, self.buffer[self.index] == UInt8(ascii: "\"") else { return nil }
         self.index += 1
-        // Most strings have no escapes: find the closing quote and copy the bytes once.
+        // Most strings have no escapes: they are their own bytes in the body.
         let start = self.index
-        while self.index < self.bytes.count, self.bytes[self.index] != UInt8(ascii: "\""), self.bytes[self.index] != UInt8(ascii: "\\") {
+        while self.index < self.end, self.buffer[self.index] != UInt8(ascii: "\""), self.buffer[self.index] != UInt8(ascii: "\\") {
             self.index += 1
         }
-        var result = Array(self.bytes[start..<self.index])
-        while self.index < self.bytes.count {
-            let byte = self.bytes[self.index]
+        guard self.index < self.end else { return nil }
+        if self.buffer[self.index] == UInt8(ascii: "\"") {
             self.index += 1
-            if byte == UInt8(ascii: "\"") { return result }
-            guard byte == UInt8(ascii: "\\"), self.index < self.bytes.count else {
-                result.append(byte)
+            return start..<(self.index - 1)
+        }
+        let unescaped = self.buffer.appendCopy(of: start..<self.index)
+        while self.index < self.end {
+            let byte = self.buffer[self.index]
+            self.index += 1
+            if byte == UInt8(ascii: "\"") { return unescaped.lowerBound..<self.buffer.count }
+            guard byte == UInt8(ascii: "\\"), self.index < self.end else {
+                self.buffer.append(byte: byte)
                 continue
             }
-            let escape = self.bytes[self.index]
+            let escape = self.buffer[self.index]
             self.index += 1
             switch escape {
-            case UInt8(ascii: "n"): result.append(0x0A)
-            case UInt8(ascii: "t"): result.append(0x09)
-            case UInt8(ascii: "r"): result.append(0x0D)
-            case UInt8(ascii: "b"): result.append(0x08)
-            case UInt8(ascii: "f"): result.append(0x0C)
+            case UInt8(ascii: "n"): self.buffer.append(byte: 0x0A)
+            case UInt8(ascii: "t"): self.buffer.append(byte: 0x09)
+            case UInt8(ascii: "r"): self.buffer.append(byte: 0x0D)
+            case UInt8(ascii: "b"): self.buffer.append(byte: 0x08)
+            case UInt8(ascii: "f"): self.buffer.append(byte: 0x0C)
             case UInt8(ascii: "u"):
-                guard var scalar = Decoders.hex(self.bytes, at: self.index, count: 4) else { return nil }
+                guard var scalar = self.hex(at: self.index) else { return nil }
                 self.index += 4
-                if (0xD800..<0xDC00).contains(scalar), self.index + 6 <= self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
-                    let low = Decoders.hex(self.bytes, at: self.index + 2, count: 4), (0xDC00..<0xE000).contains(low)
+                if (0xD800..<0xDC00).contains(scalar), self.index + 6 <= self.end, self.buffer[self.index] == UInt8(ascii: "\\"),
+                    let low = self.hex(at: self.index + 2), (0xDC00..<0xE000).contains(low)
                 {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     self.index += 6
                 }
-                result.append(contentsOf: Array(String(Unicode.Scalar(UInt32(scalar)).map(Character.init) ?? "\u{FFFD}").utf8))
-            default: result.append(escape)
+                self.buffer.append(String(Unicode.Scalar(UInt32(scalar)).map(Character.init) ?? "\u{FFFD}").utf8)
+            default: self.buffer.append(byte: escape)
             }
         }
         return nil
+    }
+
+    /// Four hex digits at `index`, within the JSON text.
+    private func hex(at index: Int) -> Int? {
+        guard index + 4 <= self.end else { return nil }
+        return Decoders.hex(self.buffer.bytes, at: index, count: 4)
     }
 }

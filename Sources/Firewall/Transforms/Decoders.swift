@@ -195,7 +195,7 @@ enum Decoders {
     }
 
     /// Standard or URL-safe base64, padding, spaces and line breaks ignored; nil when `input` holds another byte.
-    static func base64(_ input: [UInt8]) -> [UInt8]? {
+    static func base64(_ input: ArraySlice<UInt8>) -> [UInt8]? {
         // Checked first, so a value that is not base64 costs no allocation.
         guard !input.contains(where: { Self.base64Values[Int($0)] == Self.base64Invalid }) else { return nil }
         // Decoded in place: each output byte is written behind the sextets it came from.
@@ -239,7 +239,7 @@ enum Decoders {
     }
 
     /// Whether ``compressWhitespace(_:)`` would change `input`: a whitespace byte other than a space, or two spaces.
-    static func hasWhitespaceToCompress(_ input: [UInt8]) -> Bool {
+    static func hasWhitespaceToCompress(_ input: ArraySlice<UInt8>) -> Bool {
         var previousSpace = false
         for byte in input {
             if byte == 0x20 {
@@ -253,7 +253,7 @@ enum Decoders {
         return false
     }
 
-    static func compressWhitespace(_ input: [UInt8]) -> [UInt8] {
+    static func compressWhitespace(_ input: ArraySlice<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
         for byte in input {
@@ -268,17 +268,18 @@ enum Decoders {
 
     /// Whether ``normalizePath(_:)`` certainly leaves `input` as it is: no backslash, no `//`, and no segment
     /// starting with a dot (conservative: `/.well-known` is normalized anyway, to the same bytes).
-    static func isNormalPath(_ input: [UInt8]) -> Bool {
-        for (index, byte) in input.enumerated() {
-            let previous: UInt8? = index == 0 ? nil : input[index - 1]
+    static func isNormalPath(_ input: ArraySlice<UInt8>) -> Bool {
+        var previous: UInt8?
+        for byte in input {
             if byte == UInt8(ascii: "\\") { return false }
             if byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return false }
             if byte == UInt8(ascii: ".") && (previous == nil || previous == UInt8(ascii: "/")) { return false }
+            previous = byte
         }
         return true
     }
 
-    static func normalizePath(_ input: [UInt8]) -> [UInt8] {
+    static func normalizePath(_ input: ArraySlice<UInt8>) -> [UInt8] {
         let slashed = input.map { $0 == UInt8(ascii: "\\") ? UInt8(ascii: "/") : $0 }
         let absolute = slashed.first == UInt8(ascii: "/")
         let trailing = slashed.count > 1 && slashed.last == UInt8(ascii: "/")
@@ -304,7 +305,7 @@ enum Decoders {
         return output
     }
 
-    static func cmdLine(_ input: [UInt8]) -> [UInt8] {
+    static func cmdLine(_ input: ArraySlice<UInt8>) -> [UInt8] {
         // Rewritten in place with a cursor: the output never outgrows the input, and the checks of `append` and
         // `last` on every byte were most of this transform's cost.
         Self.rewrittenInPlace(input) { bytes in
@@ -333,7 +334,7 @@ enum Decoders {
     }
 
     /// ASCII upper case to lower case.
-    static func lowercase(_ input: [UInt8]) -> [UInt8] {
+    static func lowercase(_ input: ArraySlice<UInt8>) -> [UInt8] {
         Self.rewrittenInPlace(input) { bytes in
             for index in bytes.indices { bytes[index] = AhoCorasick.fold(bytes[index]) }
             return bytes.count
@@ -346,8 +347,8 @@ enum Decoders {
     /// Copying an array is the one way to new byte storage that does not look up the array's generic metadata
     /// at run time: `map` and `init(unsafeUninitializedCapacity:)` reach the standard library's unspecialized
     /// allocation, about 300 instructions more per value (BENCHMARKS.md, session 7).
-    static func rewrittenInPlace(_ input: [UInt8], _ rewrite: (inout UnsafeMutableBufferPointer<UInt8>) -> Int) -> [UInt8] {
-        var output = input
+    static func rewrittenInPlace(_ input: ArraySlice<UInt8>, _ rewrite: (inout UnsafeMutableBufferPointer<UInt8>) -> Int) -> [UInt8] {
+        var output = Array(input)
         let kept = output.withUnsafeMutableBufferPointer(rewrite)
         output.removeLast(output.count - kept)
         return output

@@ -31,24 +31,30 @@ public enum Transform: String, Sendable, CaseIterable {
 
     /// Applies `transforms` in order.
     public static func apply(_ transforms: [Transform], to input: [UInt8]) -> [UInt8] {
-        transforms.reduce(input) { $1.apply($0) }
+        Array(transforms.reduce(input[...]) { $1.apply($0) })
     }
 
     /// Applies this transform.
     public func apply(_ input: [UInt8]) -> [UInt8] {
+        Array(self.apply(input[...]))
+    }
+
+    /// Applies this transform to a slice, such as a request value inside the buffer its phase was parsed into.
+    /// A value the transform leaves as it is comes back as the same slice, with no copy.
+    func apply(_ input: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         switch self {
-        case .urlDecode: Decoders.hasURLEscapes(input) ? Decoders.url(input) : input
-        case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? Decoders.lowercase(input) : input
-        case .htmlEntityDecode: input.contains(UInt8(ascii: "&")) ? Decoders.htmlEntities(input) : input
-        case .jsDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.javaScript(input) : input
-        case .cssDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.css(input) : input
-        case .base64Decode: Decoders.base64(input) ?? input
-        case .removeNulls: input.contains(0) ? input.filter { $0 != 0 } : input
-        case .compressWhitespace: Decoders.hasWhitespaceToCompress(input) ? Decoders.compressWhitespace(input) : input
-        case .normalizePath: Decoders.isNormalPath(input) ? input : Decoders.normalizePath(input)
-        case .cmdLine: Decoders.cmdLine(input)
-        case .utf8ToUnicode: input.contains { $0 >= 0x80 } ? Decoders.utf8ToUnicode(input) : input
-        case .length: Array(String(input.count).utf8)
+        case .urlDecode: Decoders.hasURLEscapes(input) ? Decoders.url(input)[...] : input
+        case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? Decoders.lowercase(input)[...] : input
+        case .htmlEntityDecode: input.contains(UInt8(ascii: "&")) ? Decoders.htmlEntities(Array(input))[...] : input
+        case .jsDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.javaScript(Array(input))[...] : input
+        case .cssDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.css(Array(input))[...] : input
+        case .base64Decode: Decoders.base64(input)?[...] ?? input
+        case .removeNulls: input.contains(0) ? input.filter { $0 != 0 }[...] : input
+        case .compressWhitespace: Decoders.hasWhitespaceToCompress(input) ? Decoders.compressWhitespace(input)[...] : input
+        case .normalizePath: Decoders.isNormalPath(input) ? input : Decoders.normalizePath(input)[...]
+        case .cmdLine: Decoders.cmdLine(input)[...]
+        case .utf8ToUnicode: input.contains { $0 >= 0x80 } ? Decoders.utf8ToUnicode(Array(input))[...] : input
+        case .length: Array(String(input.count).utf8)[...]
         }
     }
 }

@@ -31,7 +31,7 @@ enum TransformTriggers {
     /// Every value of every request passes through here, so the pass is one table lookup per byte: a byte's
     /// classes depend on the byte and on what came before it only as "a space", "a slash", "the start" or
     /// "anything else" (``classes(of:after:)``), and ``table`` holds the answer for each of the four.
-    static func classes(of value: [UInt8]) -> UInt32 {
+    static func classes(of value: ArraySlice<UInt8>) -> UInt32 {
         var classes = Self.any
         var previous = Self.start
         Self.table.withUnsafeBufferPointer { table in

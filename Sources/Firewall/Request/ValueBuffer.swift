@@ -1,0 +1,42 @@
+/// The bytes of one phase's request values, written one after another: each value is a range of it.
+///
+/// A request carries hundreds of names and values (a 2 KB JSON body has a hundred and fifty), and an array
+/// each was most of an evaluation's allocations. Values that appear in the request as they are (a query
+/// field without escapes, a JSON string without them, a cookie) are ranges of the bytes already copied in,
+/// so only decoded values add bytes.
+struct ValueBuffer {
+    /// The bytes written so far.
+    private(set) var bytes: [UInt8] = []
+
+    /// An empty buffer with room for `capacity` bytes.
+    init(capacity: Int = 0) {
+        self.bytes.reserveCapacity(capacity)
+    }
+
+    var count: Int { self.bytes.count }
+
+    subscript(index: Int) -> UInt8 { self.bytes[index] }
+
+    subscript(range: Range<Int>) -> ArraySlice<UInt8> { self.bytes[range] }
+
+    /// Appends `bytes` and returns their range.
+    @discardableResult
+    mutating func append(_ bytes: some Collection<UInt8>) -> Range<Int> {
+        let start = self.bytes.count
+        self.bytes.append(contentsOf: bytes)
+        return start..<self.bytes.count
+    }
+
+    /// Appends one byte.
+    mutating func append(byte: UInt8) {
+        self.bytes.append(byte)
+    }
+
+    /// Appends a copy of `range`, which is already in the buffer, and returns the copy's range. Byte by byte:
+    /// a slice of the buffer held while appending to it would make the append copy the whole buffer.
+    mutating func appendCopy(of range: Range<Int>) -> Range<Int> {
+        let start = self.bytes.count
+        for index in range { self.bytes.append(self.bytes[index]) }
+        return start..<self.bytes.count
+    }
+}
