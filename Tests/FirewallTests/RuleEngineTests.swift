@@ -223,4 +223,27 @@ import Testing
         #expect(decision.verdict == .pass)
         #expect(decision.errors.map(\.ruleID) == [7])
     }
+
+    /// Past 64 prefilter chains reading one collection, a value's triggered chains take a second word of bits:
+    /// each of 81 rules needs its own chain's `url_decode` to see its literal, so a chain the candidate pass skipped
+    /// would lose its rule.
+    @Test func everyChainOfACollectionIsAskedPastSixtyFour() throws {
+        let steps = ["html_entity_decode", "js_decode", "css_decode", "remove_nulls", "compress_whitespace", "normalize_path", "cmd_line", "utf8_to_unicode", "url_decode"]
+        var rules = "rules:\n"
+        var id = 0
+        var twice: Set<Int> = []
+        for second in steps {
+            for third in steps {
+                id += 1
+                if second == "url_decode" || third == "url_decode" { twice.insert(id) }
+                rules += "  - {id: \(id), message: m, targets: [args], transforms: [url_decode, \(second), \(third)], operator: contains, argument: attack, action: log}\n"
+            }
+        }
+        let set = try Self.rules(rules)
+        // The query's own decoding leaves `att%61ck`, which every chain's first step decodes.
+        #expect(Set(set.evaluate(Self.get("/?q=att%2561ck")).matches.map(\.ruleID)) == Set(1...id))
+        // Encoded once more, only the 17 chains with a second `url_decode` reach the literal.
+        #expect(twice.count == 17)
+        #expect(Set(set.evaluate(Self.get("/?q=att%252561ck")).matches.map(\.ruleID)) == twice)
+    }
 }

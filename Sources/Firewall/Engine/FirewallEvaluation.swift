@@ -12,7 +12,9 @@ public struct FirewallEvaluation {
     /// it cost a fill and a free, not a pass over optional arrays.
     private var cacheSlot: [Int32]
     private var cached: [ArraySlice<UInt8>]
-    /// Per entry: the byte classes its raw value contains (``TransformTriggers``).
+    /// Per entry: the byte classes its raw value contains (``TransformTriggers``), or 0 until asked for (every
+    /// value has ``TransformTriggers/any``). Summarized on demand: a raw body of kilobytes is read by rules
+    /// without transforms, and its classes are never needed.
     private var byteClasses: [UInt32] = []
     /// Prefilter results, `words` per row, one row per value scanned: a raw value, or a chain's output that
     /// differs from it. Rows are added as values are scanned, so the table is not sized (and zeroed) for every
@@ -72,10 +74,7 @@ public struct FirewallEvaluation {
     private mutating func prepare(body: Bool) {
         if !self.view.isParsed { self.view = RequestView(self.request) }
         if body { self.view.addBody(of: self.request) }
-        self.byteClasses.reserveCapacity(self.view.count)
-        while self.byteClasses.count < self.view.count {
-            self.byteClasses.append(TransformTriggers.classes(of: self.view.values[self.byteClasses.count]))
-        }
+        self.byteClasses.append(contentsOf: repeatElement(0, count: self.view.count - self.byteClasses.count))
         let size = self.view.count * self.chainCount
         if size > self.cacheSlot.count { self.cacheSlot.append(contentsOf: repeatElement(-1, count: size - self.cacheSlot.count)) }
         guard self.view.count * self.slotCount > self.hitRow.count else { return }
@@ -226,7 +225,8 @@ public struct FirewallEvaluation {
         let groups = ruleSet.prefilterGroups
         let masks = ruleSet.prefilterGroupMasks
         let collectionMasks = ruleSet.prefilterCollectionMasks
-        let slotTriggers = ruleSet.prefilterSlotTriggers
+        let triggeredGroups = ruleSet.prefilterTriggeredGroups
+        let groupWords = ruleSet.prefilterGroupWords
         // Held outside `self` while filled, so each OR is not a uniqueness check on the stored array.
         var candidates: [UInt64] = []
         swap(&candidates, &self.candidates)
@@ -241,14 +241,29 @@ public struct FirewallEvaluation {
                     self.entryHits[entry &* words &+ word] = hits
                     candidates[word] |= hits & collectionMasks[collection &* words &+ word]
                 }
-                let classes = self.byteClasses[entry]
-                for group in range where slotTriggers[groups[group].slot] & classes != 0 {
-                    let row = self.hitsRow(entry, prefilterSlot: groups[group].slot)
-                    guard row != raw else { continue }
-                    for word in 0..<words {
-                        let hits = self.hits[row &* words &+ word]
-                        self.entryHits[entry &* words &+ word] |= hits
-                        candidates[word] |= hits & masks[group &* words &+ word]
+                let collectionTriggers = ruleSet.prefilterCollectionTriggers[collection]
+                guard collectionTriggers != 0 else {
+                    covered += 1
+                    continue
+                }
+                let classes = self.classes(of: entry) & collectionTriggers
+                for groupWord in 0..<groupWords {
+                    var triggered: UInt64 = 0
+                    var remaining = classes
+                    while remaining != 0 {
+                        triggered |= triggeredGroups[(collection &* 32 &+ remaining.trailingZeroBitCount) &* groupWords &+ groupWord]
+                        remaining &= remaining &- 1
+                    }
+                    while triggered != 0 {
+                        let group = range.lowerBound &+ groupWord &* 64 &+ triggered.trailingZeroBitCount
+                        triggered &= triggered &- 1
+                        let row = self.hitsRow(entry, prefilterSlot: groups[group].slot)
+                        guard row != raw else { continue }
+                        for word in 0..<words {
+                            let hits = self.hits[row &* words &+ word]
+                            self.entryHits[entry &* words &+ word] |= hits
+                            candidates[word] |= hits & masks[group &* words &+ word]
+                        }
                     }
                 }
                 covered += 1
@@ -279,7 +294,7 @@ public struct FirewallEvaluation {
         var row = Int(self.hitRow[index])
         if row < 0 {
             // None of the chain's trigger bytes occur: it cannot change the value, so it is not computed.
-            if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.byteClasses[entry] == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
+            if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
             if self.view.isRawValue(value, of: entry) { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             row = self.scannedRow(value)
@@ -315,9 +330,18 @@ public struct FirewallEvaluation {
         return row
     }
 
+    /// The byte classes of entry `entry`'s raw value, summarized the first time they are asked for.
+    private mutating func classes(of entry: Int) -> UInt32 {
+        let known = self.byteClasses[entry]
+        guard known == 0 else { return known }
+        let classes = TransformTriggers.classes(of: self.view.values[entry])
+        self.byteClasses[entry] = classes
+        return classes
+    }
+
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
     private mutating func transformed(_ entry: Int, chain: Int) -> ArraySlice<UInt8> {
-        guard chain != 0, self.ruleSet.chainTriggers[chain] & self.byteClasses[entry] != 0 else { return self.view.values[entry] }
+        guard chain != 0, self.ruleSet.chainTriggers[chain] & self.classes(of: entry) != 0 else { return self.view.values[entry] }
         let key = entry &* self.chainCount &+ chain
         let slot = self.cacheSlot[key]
         if slot >= 0 { return self.cached[Int(slot)] }

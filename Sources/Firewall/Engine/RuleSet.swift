@@ -45,6 +45,14 @@ public final class RuleSet: Sendable {
     /// ``TransformTriggers/upper``: the transforms it triggers (`lowercase`, `cmd_line`) change only the case of
     /// a value that has no other trigger, and the prefilter ignores case, so the raw value's scan answers.
     let prefilterSlotTriggers: [UInt32]
+    /// Per collection ordinal and byte class (its bit position in ``TransformTriggers``): which of the
+    /// collection's groups have a chain that class triggers, as bits by position in the collection's range of
+    /// `prefilterGroups`, `prefilterGroupWords` words each. A value's classes pick its groups in a few ORs,
+    /// instead of a test of every group the collection has.
+    let prefilterTriggeredGroups: [UInt64]
+    let prefilterGroupWords: Int
+    /// Per collection ordinal: the union of its groups' slot triggers; 0 when none of them transforms.
+    let prefilterCollectionTriggers: [UInt32]
 
     /// A rule condition with its targets resolved and its transform chain interned. A class, so the hot loop
     /// retains one reference instead of each field.
@@ -187,7 +195,23 @@ public final class RuleSet: Sendable {
         }
         self.prefilterCollectionGroups = collectionGroups
         self.prefilterCollectionMasks = collectionMasks
-        self.prefilterSlotTriggers = prefilterChains.map { triggers[$0] & ~TransformTriggers.upper }
+        let slotTriggers = prefilterChains.map { triggers[$0] & ~TransformTriggers.upper }
+        self.prefilterSlotTriggers = slotTriggers
+        let groupWords = max(1, ((collectionGroups.map(\.count).max() ?? 0) + 63) / 64)
+        var triggeredGroups = [UInt64](repeating: 0, count: RequestView.collectionCount * 32 * groupWords)
+        var collectionTriggers = [UInt32](repeating: 0, count: RequestView.collectionCount)
+        for (collection, range) in collectionGroups.enumerated() {
+            for (position, group) in range.enumerated() {
+                let slotTrigger = slotTriggers[self.prefilterGroups[group].slot]
+                collectionTriggers[collection] |= slotTrigger
+                for byteClass in 0..<32 where slotTrigger & (1 << UInt32(byteClass)) != 0 {
+                    triggeredGroups[(collection * 32 + byteClass) * groupWords + position / 64] |= 1 << UInt64(position % 64)
+                }
+            }
+        }
+        self.prefilterTriggeredGroups = triggeredGroups
+        self.prefilterGroupWords = groupWords
+        self.prefilterCollectionTriggers = collectionTriggers
     }
 
     /// Literals one of which any value the operator accepts must contain (ignoring ASCII case, lower-cased);

@@ -344,9 +344,9 @@ enum Decoders {
     /// A copy of `input` that `rewrite` edits in place, cut to the length it returns; for transforms whose output
     /// is never longer than their input, written at or behind the byte being read.
     ///
-    /// Copying an array is the one way to new byte storage that does not look up the array's generic metadata
-    /// at run time: `map` and `init(unsafeUninitializedCapacity:)` reach the standard library's unspecialized
-    /// allocation, about 300 instructions more per value (BENCHMARKS.md, session 7).
+    /// Copying the bytes with `Array(_:)` reaches specialized code; `map` and `init(unsafeUninitializedCapacity:)`
+    /// reach the standard library's unspecialized allocation, which looks the array's generic metadata up at run
+    /// time, about 300 instructions more per value (BENCHMARKS.md, session 7).
     static func rewrittenInPlace(_ input: ArraySlice<UInt8>, _ rewrite: (inout UnsafeMutableBufferPointer<UInt8>) -> Int) -> [UInt8] {
         var output = Array(input)
         let kept = output.withUnsafeMutableBufferPointer(rewrite)
