@@ -27,4 +27,17 @@ struct LiteralPrefilterTests {
         #expect(self.conditions(prefilter, "UNION select", count: 4) == [0, 1])
         #expect(self.conditions(prefilter, "a;b", count: 4) == [2])
     }
+
+    /// The byte classes a scan returns are those ``TransformTriggers/classes(of:)`` finds, for values built from
+    /// the bytes that decide them (space, slash, dot, the trigger bytes) and others.
+    @Test func scanSummarizesTheByteClassesToo() {
+        let prefilter = LiteralPrefilter([[Array("ab".utf8)]])
+        let alphabet = Array(" /.%+&\\\"';,(\t\u{0}aZ9".utf8) + [0xA0, 0xC3]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let value = (0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? 0 }
+            var result = [UInt64](repeating: 0, count: 1)
+            #expect(prefilter.scan(value[...], into: &result, offset: 0) == TransformTriggers.classes(of: value[...]), "value \(value)")
+        }
+    }
 }

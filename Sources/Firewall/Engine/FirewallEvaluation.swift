@@ -297,7 +297,7 @@ public struct FirewallEvaluation {
             if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
             if self.view.isRawValue(value, of: entry) { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
-            row = self.scannedRow(value)
+            row = self.scannedRow(value).row
             self.hitRow[index] = Int32(row)
         }
         return row
@@ -312,22 +312,24 @@ public struct FirewallEvaluation {
         return row
     }
 
-    /// The row of entry `entry`'s raw value, scanning it the first time.
+    /// The row of entry `entry`'s raw value, scanning it (and summarizing its byte classes) the first time.
     private mutating func rawScanRow(_ entry: Int) -> Int {
         var row = Int(self.hitRow[entry &* self.slotCount])
         if row < 0 {
-            row = self.scannedRow(self.view.values[entry])
+            let scanned = self.scannedRow(self.view.values[entry])
+            row = scanned.row
+            self.byteClasses[entry] = scanned.classes
             self.hitRow[entry &* self.slotCount] = Int32(row)
         }
         return row
     }
 
-    /// Scans `value` into a new row of `hits`.
-    private mutating func scannedRow(_ value: ArraySlice<UInt8>) -> Int {
+    /// Scans `value` into a new row of `hits`; also returns the value's byte classes.
+    private mutating func scannedRow(_ value: ArraySlice<UInt8>) -> (row: Int, classes: UInt32) {
         let row = self.hits.count / self.words
         for _ in 0..<self.words { self.hits.append(0) }
-        self.ruleSet.prefilter.scan(value, into: &self.hits, offset: row &* self.words)
-        return row
+        let classes = self.ruleSet.prefilter.scan(value, into: &self.hits, offset: row &* self.words)
+        return (row, classes)
     }
 
     /// The byte classes of entry `entry`'s raw value, summarized the first time they are asked for.

@@ -34,46 +34,59 @@ final class LiteralPrefilter: Sendable {
         self.hasBits = self.automaton.terminal.map { !$0.isEmpty }
     }
 
-    /// The conditions whose literals occur in `value`, written into `into` (`words` words from `offset`).
+    /// The conditions whose literals occur in `value`, written into `into` (`words` words from `offset`); returns
+    /// the value's byte classes (``TransformTriggers/classes(of:)``).
     ///
     /// The automaton's walk is written out here with every table held in a local pointer: this loop reads every
     /// byte of every value a request carries, and the closure of ``AhoCorasick/walk(_:_:)`` kept the tables'
-    /// addresses on the stack, reloaded for each byte.
-    func scan(_ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int) {
+    /// addresses on the stack, reloaded for each byte. The byte classes are summarized in the same pass, which
+    /// the evaluation needs for nearly every value it scans: two more loads per byte, beside a walk whose every
+    /// step waits for the previous one.
+    @discardableResult
+    func scan(_ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int) -> UInt32 {
         let words = self.words
         let classCount = self.automaton.classCount
+        var byteClasses = TransformTriggers.any
         value.withUnsafeBufferPointer { value in
             self.automaton.byteClass.withUnsafeBufferPointer { classes in
                 self.automaton.transitions.withUnsafeBufferPointer { table in
                     self.bits.withUnsafeBufferPointer { bits in
                         self.hasBits.withUnsafeBufferPointer { hasBits in
-                            result.withUnsafeMutableBufferPointer { result in
-                                // Literals end on many bytes of ordinary text (single punctuation marks are
-                                // literals), so the first two words, all most rule sets need, are collected in
-                                // registers.
-                                var first: UInt64 = 0
-                                var second: UInt64 = 0
-                                var state = 0
-                                for byte in value {
-                                    state = Int(table[state &* classCount &+ Int(classes[Int(byte)])])
-                                    guard hasBits[state] else { continue }
-                                    let base = state &* words
-                                    first |= bits[base]
-                                    guard words > 1 else { continue }
-                                    second |= bits[base &+ 1]
-                                    var word = 2
-                                    while word < words {
-                                        result[offset &+ word] |= bits[base &+ word]
-                                        word &+= 1
+                            TransformTriggers.table.withUnsafeBufferPointer { classTable in
+                                TransformTriggers.nextOffsets.withUnsafeBufferPointer { nextOffsets in
+                                    result.withUnsafeMutableBufferPointer { result in
+                                        // Literals end on many bytes of ordinary text (single punctuation marks are
+                                        // literals), so the first two words, all most rule sets need, are collected
+                                        // in registers.
+                                        var first: UInt64 = 0
+                                        var second: UInt64 = 0
+                                        var state = 0
+                                        var previous = TransformTriggers.start
+                                        for byte in value {
+                                            state = Int(table[state &* classCount &+ Int(classes[Int(byte)])])
+                                            byteClasses |= classTable[previous &+ Int(byte)]
+                                            previous = Int(nextOffsets[Int(byte)])
+                                            guard hasBits[state] else { continue }
+                                            let base = state &* words
+                                            first |= bits[base]
+                                            guard words > 1 else { continue }
+                                            second |= bits[base &+ 1]
+                                            var word = 2
+                                            while word < words {
+                                                result[offset &+ word] |= bits[base &+ word]
+                                                word &+= 1
+                                            }
+                                        }
+                                        result[offset] |= first
+                                        if words > 1 { result[offset &+ 1] |= second }
                                     }
                                 }
-                                result[offset] |= first
-                                if words > 1 { result[offset &+ 1] |= second }
                             }
                         }
                     }
                 }
             }
         }
+        return byteClasses
     }
 }

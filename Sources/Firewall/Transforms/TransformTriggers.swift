@@ -28,16 +28,20 @@ enum TransformTriggers {
 
     /// The byte classes present in `value`, plus ``any``.
     ///
-    /// Every value of every request passes through here, so the pass is one table lookup per byte: a byte's
+    /// Every value of every request passes through here, so the pass is two table lookups per byte: a byte's
     /// classes depend on the byte and on what came before it only as "a space", "a slash", "the start" or
-    /// "anything else" (``classes(of:after:)``), and ``table`` holds the answer for each of the four.
+    /// "anything else" (``classes(of:after:)``), ``table`` holds the answer for each of the four, and
+    /// ``nextOffsets`` where in it the next byte looks. ``LiteralPrefilter/scan(_:into:offset:)`` runs the same
+    /// steps in its own pass over a value.
     static func classes(of value: ArraySlice<UInt8>) -> UInt32 {
         var classes = Self.any
         var previous = Self.start
         Self.table.withUnsafeBufferPointer { table in
-            for byte in value {
-                classes |= table[previous &+ Int(byte)]
-                previous = byte == 0x20 ? Self.afterSpace : byte == UInt8(ascii: "/") ? Self.afterSlash : Self.afterOther
+            Self.nextOffsets.withUnsafeBufferPointer { nextOffsets in
+                for byte in value {
+                    classes |= table[previous &+ Int(byte)]
+                    previous = Int(nextOffsets[Int(byte)])
+                }
             }
         }
         return classes
@@ -50,11 +54,17 @@ enum TransformTriggers {
     private static let afterOther = 0 * 256
     private static let afterSpace = 1 * 256
     private static let afterSlash = 2 * 256
-    private static let start = 3 * 256
+    /// Where in ``table`` the first byte of a value looks.
+    static let start = 3 * 256
 
     /// ``classes(of:after:)`` for every byte after each of ``predecessors``.
-    private static let table: [UInt32] = Self.predecessors.flatMap { previous in
+    static let table: [UInt32] = Self.predecessors.flatMap { previous in
         (0...255).map { Self.classes(of: UInt8($0), after: previous) }
+    }
+
+    /// Per byte, the offset into ``table`` for the byte that follows it.
+    static let nextOffsets: [UInt16] = (0...255).map { byte in
+        UInt16(byte == 0x20 ? Self.afterSpace : byte == Int(UInt8(ascii: "/")) ? Self.afterSlash : Self.afterOther)
     }
 
     /// The classes one byte adds, given the byte before it (nil at the start of the value).
