@@ -51,4 +51,23 @@ import Testing
             }
         }
     }
+
+    /// A single letter or digit among the literals costs the shared scan more than it saves when the condition
+    /// reads one value; on a collection of many values the prefilter still skips the values without one.
+    @Test func singleLetterLiteralsOnSingleValuesGetNoPrefilter() throws {
+        let weak: Set<[UInt8]> = [Array("a".utf8), Array("xyz".utf8)]
+        let strong: Set<[UInt8]> = [Array("ab".utf8), Array(";".utf8)]
+        #expect(!RuleSet.worthPrefiltering(weak, targets: [TargetSelector(.headers, name: "Host")]))
+        #expect(!RuleSet.worthPrefiltering(weak, targets: [TargetSelector(.method), TargetSelector(.path)]))
+        #expect(RuleSet.worthPrefiltering(weak, targets: [TargetSelector(.args)]))
+        #expect(RuleSet.worthPrefiltering(weak, targets: [TargetSelector(.headers, name: "Host"), TargetSelector(.cookies)]))
+        #expect(RuleSet.worthPrefiltering(strong, targets: [TargetSelector(.headers, name: "Host")]))
+        // The rule still runs: without its bit, its regex reads the Host header on every request.
+        let set = try RuleSetLoader.parse(
+            "rules:\n  - {id: 1, message: numeric host, targets: ['headers:host'], operator: regex, argument: '^[0-9.]+$', action: deny}\n",
+            file: "test.yaml"
+        )
+        #expect(set.evaluate(FirewallRequest(method: "GET", uri: "/", headers: [("Host", "10.0.0.1")], clientAddress: "")).verdict == .deny(status: 403))
+        #expect(set.evaluate(FirewallRequest(method: "GET", uri: "/", headers: [("Host", "example.com")], clientAddress: "")).verdict == .pass)
+    }
 }

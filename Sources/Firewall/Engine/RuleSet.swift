@@ -139,7 +139,9 @@ public final class RuleSet: Sendable {
         for (index, rule) in ordered.enumerated() {
             let conditions = ([rule.condition] + rule.chain).map { condition in
                 var bit: Int?
-                if !condition.negated, let literals = Self.requiredLiterals(condition.operator) {
+                if !condition.negated, let literals = Self.requiredLiterals(condition.operator),
+                    Self.worthPrefiltering(literals, targets: condition.targets)
+                {
                     bit = literalSets.count
                     literalSets.append(literals)
                 }
@@ -227,6 +229,22 @@ public final class RuleSet: Sendable {
         }
         guard let literals, !literals.isEmpty, !literals.contains(where: \.isEmpty) else { return nil }
         return literals
+    }
+
+    /// Whether a condition with `literals` on `targets` should get a prefilter bit. Not when a literal is a
+    /// single letter or digit and every target is one value (a named member, or a collection such as `method`):
+    /// nearly every value holds such a literal, so the bit would skip a regex run on one or two values, while
+    /// its literals make the shared scan stop on nearly every byte of every value (the Host check's hex digits
+    /// did).
+    static func worthPrefiltering(_ literals: Set<[UInt8]>, targets: [TargetSelector]) -> Bool {
+        let common = literals.contains { $0.count == 1 && ($0[0] >= UInt8(ascii: "a") && $0[0] <= UInt8(ascii: "z") || $0[0] >= UInt8(ascii: "0") && $0[0] <= UInt8(ascii: "9")) }
+        guard common else { return true }
+        return !targets.allSatisfy { target in
+            switch target.collection {
+            case .method, .uri, .path, .queryString, .body, .unparsedBody, .clientAddress: true
+            default: target.name != nil
+            }
+        }
     }
 
     /// Evaluates both phases of `request` (its body included).
