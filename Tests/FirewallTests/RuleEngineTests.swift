@@ -1,4 +1,4 @@
-import Firewall
+@testable import Firewall
 import Testing
 
 /// The evaluation semantics: targets, transforms, operators, negation, chains, actions, scoring, detection-only
@@ -245,5 +245,21 @@ import Testing
         // Encoded once more, only the 17 chains with a second `url_decode` reach the literal.
         #expect(twice.count == 17)
         #expect(Set(set.evaluate(Self.get("/?q=att%252561ck")).matches.map(\.ruleID)) == twice)
+    }
+
+    /// A value too short for its chain to make any literal of the slot gets an empty row; at the boundary it is
+    /// still decoded: `ZnVuY3Rpb24`, 11 characters without padding, is base64 for `function`.
+    @Test func shortValuesSkipOnlyWhatTheirChainCannotReach() throws {
+        #expect(RuleSet.minimumInput(through: [.base64Decode], toHold: 8) == 11)
+        #expect(RuleSet.minimumInput(through: [.base64Decode, .base64Decode], toHold: 3) == 6)
+        #expect(RuleSet.minimumInput(through: [.urlDecode, .cmdLine], toHold: 3) == 3)
+        #expect(RuleSet.minimumInput(through: [.urlDecode, .htmlEntityDecode], toHold: 3) == 0, "entities may lengthen")
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: hidden, targets: [args], transforms: [base64_decode], operator: regex, argument: '\\bfunction\\b', action: deny}
+            """)
+        #expect(set.evaluate(Self.get("/?a=ZnVuY3Rpb24")).verdict == .deny(status: 403))
+        #expect(set.evaluate(Self.get("/?a=ZnVuY3Rpb2")).verdict == .pass)
+        #expect(set.evaluate(Self.get("/?a=x&b=ZnVuY3Rpb24%3D&c=Zg")).matches.map(\.target) == ["args:b"])
     }
 }

@@ -24,6 +24,8 @@ public struct FirewallEvaluation {
     /// the raw value's row when the chain changes nothing. Slot 0 is the empty chain, so its column is the raw
     /// value's own row.
     private var hitRow: [Int32]
+    /// A row of `hits` with no condition set, once some value needs it (-1 until then).
+    private var emptyRow = -1
     /// The conditions some value of theirs may match (their prefilter bits), over the values seen so far, and
     /// per collection how many of its values are included. A condition outside the set is skipped without
     /// visiting its values one by one.
@@ -295,6 +297,12 @@ public struct FirewallEvaluation {
         if row < 0 {
             // None of the chain's trigger bytes occur: it cannot change the value, so it is not computed.
             if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
+            if self.view.values[entry].count < self.ruleSet.prefilterSlotMinimumInput[prefilterSlot] {
+                // Too short for the chain to make any of the slot's literals: no condition of the slot can match.
+                if self.emptyRow < 0 { self.emptyRow = self.scannedRow([]).row }
+                self.hitRow[index] = Int32(self.emptyRow)
+                return self.emptyRow
+            }
             let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
             if self.view.isRawValue(value, of: entry) { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             row = self.scannedRow(value).row

@@ -45,6 +45,10 @@ public final class RuleSet: Sendable {
     /// ``TransformTriggers/upper``: the transforms it triggers (`lowercase`, `cmd_line`) change only the case of
     /// a value that has no other trigger, and the prefilter ignores case, so the raw value's scan answers.
     let prefilterSlotTriggers: [UInt32]
+    /// Per prefilter slot: the fewest raw bytes a value needs before the slot's chain can make of it bytes that
+    /// hold a literal of the slot's conditions (0 when the chain may lengthen a value). A shorter value's row is
+    /// empty, with no transform run and no scan: base64 decoding, on every argument, shrinks each by a quarter.
+    let prefilterSlotMinimumInput: [Int]
     /// Per collection ordinal and byte class (its bit position in ``TransformTriggers``): which of the
     /// collection's groups have a chain that class triggers, as bits by position in the collection's range of
     /// `prefilterGroups`, `prefilterGroupWords` words each. A value's classes pick its groups in a few ORs,
@@ -136,20 +140,26 @@ public final class RuleSet: Sendable {
         }
         var phases = [[CompiledRule]](repeating: [], count: Rule.Phase.allCases.count)
         var literalSets: [Set<[UInt8]>?] = []
+        // Per prefilter slot: its chain's transforms, and the shortest literal of its prefiltered conditions.
+        var slotTransforms: [Int: [Transform]] = [:]
+        var slotShortestLiteral: [Int: Int] = [:]
         for (index, rule) in ordered.enumerated() {
             let conditions = ([rule.condition] + rule.chain).map { condition in
+                let prefilterTransforms = condition.transforms.filter { $0 != .lowercase }
+                let slot = prefilterSlot(intern(prefilterTransforms))
                 var bit: Int?
                 if !condition.negated, let literals = Self.requiredLiterals(condition.operator),
                     Self.worthPrefiltering(literals, targets: condition.targets)
                 {
                     bit = literalSets.count
                     literalSets.append(literals)
+                    slotTransforms[slot] = prefilterTransforms
+                    slotShortestLiteral[slot] = min(slotShortestLiteral[slot] ?? Int.max, literals.map(\.count).min() ?? 0)
                 }
                 return CompiledCondition(
                     targets: condition.targets, excluded: condition.excludedTargets, chain: intern(condition.transforms),
                     measuredChain: condition.transforms.last == .length ? intern(Array(condition.transforms.dropLast())) : nil,
-                    operator: condition.operator, negated: condition.negated, prefilter: bit,
-                    prefilterSlot: prefilterSlot(intern(condition.transforms.filter { $0 != .lowercase }))
+                    operator: condition.operator, negated: condition.negated, prefilter: bit, prefilterSlot: slot
                 )
             }
             phases[rule.phase == .requestHeaders ? 0 : 1].append(CompiledRule(index: index, rule: rule, conditions: conditions))
@@ -199,6 +209,9 @@ public final class RuleSet: Sendable {
         self.prefilterCollectionMasks = collectionMasks
         let slotTriggers = prefilterChains.map { triggers[$0] & ~TransformTriggers.upper }
         self.prefilterSlotTriggers = slotTriggers
+        self.prefilterSlotMinimumInput = prefilterChains.indices.map { slot in
+            Self.minimumInput(through: slotTransforms[slot] ?? [], toHold: slotShortestLiteral[slot] ?? 0)
+        }
         let groupWords = max(1, ((collectionGroups.map(\.count).max() ?? 0) + 63) / 64)
         var triggeredGroups = [UInt64](repeating: 0, count: RequestView.collectionCount * 32 * groupWords)
         var collectionTriggers = [UInt32](repeating: 0, count: RequestView.collectionCount)
@@ -229,6 +242,24 @@ public final class RuleSet: Sendable {
         }
         guard let literals, !literals.isEmpty, !literals.contains(where: \.isEmpty) else { return nil }
         return literals
+    }
+
+    /// The fewest bytes a value needs before `transforms` can turn it into `length` bytes or more; 0 when a
+    /// transform may lengthen it.
+    static func minimumInput(through transforms: [Transform], toHold length: Int) -> Int {
+        func bound(_ count: Int) -> Int? {
+            var bound = count
+            for transform in transforms {
+                guard let next = transform.maximumOutputCount(forInput: bound) else { return nil }
+                bound = next
+            }
+            return bound
+        }
+        guard bound(0) != nil else { return 0 }
+        var count = 0
+        // Each bound is at least three quarters of its input, so this ends within a few times `length`.
+        while let reached = bound(count), reached < length { count += 1 }
+        return count
     }
 
     /// Whether a condition with `literals` on `targets` should get a prefilter bit. Not when a literal is a

@@ -34,6 +34,17 @@ public enum Transform: String, Sendable, CaseIterable {
         Array(transforms.reduce(input[...]) { $1.apply($0) })
     }
 
+    /// The most bytes this transform's output can have for `count` input bytes; nil when it can lengthen a value
+    /// (or no bound was worked out). The bounded ones rewrite in place or drop bytes; base64 turns each four
+    /// characters into three bytes.
+    func maximumOutputCount(forInput count: Int) -> Int? {
+        switch self {
+        case .urlDecode, .lowercase, .removeNulls, .compressWhitespace, .cmdLine: count
+        case .base64Decode: count * 3 / 4
+        case .htmlEntityDecode, .jsDecode, .cssDecode, .normalizePath, .utf8ToUnicode, .length: nil
+        }
+    }
+
     /// Applies this transform.
     public func apply(_ input: [UInt8]) -> [UInt8] {
         Array(self.apply(input[...]))
