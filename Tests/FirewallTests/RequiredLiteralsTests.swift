@@ -24,6 +24,8 @@ import Testing
         (#"(?i)['"`]\s*="#, ["'", "\"", "`"]),
         (#"[\x00-\x03\x7f]"#, ["\u{0}", "\u{1}", "\u{2}", "\u{3}", "\u{7F}"]),
         (#"[=<>]"#, ["=", "<", ">"]),
+        // A command separator is rarer in ordinary values than a one-letter command, or a common two-letter one.
+        (#"(?:;|\|)\s*(?:w|ls|ss)\b"#, [";", "|"]),
     ] as [(String, Set<String>)])
     func findsRequiredLiterals(pattern: String, expected: Set<String>) {
         #expect(RequiredLiterals.of(pattern) == Set(expected.map { Array($0.utf8) }))
