@@ -111,6 +111,32 @@ struct TransformTests {
         #expect(self.run(.cmdLine, "ping   (x)") == "ping(x)")
     }
 
+    /// `cmd_line` as ModSecurity's documentation states it, one rule after another, against the in-place,
+    /// table-driven transform, on random values of the bytes it treats specially and others.
+    @Test func cmdLineMatchesItsStatedRules() {
+        func reference(_ input: [UInt8]) -> [UInt8] {
+            var output: [UInt8] = []
+            for byte in input {
+                switch byte {
+                case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "^"): continue
+                case UInt8(ascii: "/"), UInt8(ascii: "("):
+                    while output.last == 0x20 { output.removeLast() }
+                    output.append(byte)
+                case UInt8(ascii: ","), UInt8(ascii: ";"), 0x09...0x0D, 0x20, 0xA0:
+                    if output.last != 0x20 { output.append(0x20) }
+                default: output.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                }
+            }
+            return output
+        }
+        let alphabet = Array("\\\"'^/(,; \t\naZ".utf8) + [0x0B, 0xA0, 0xC3]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let value = (0..<Int.random(in: 0...16, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? 0 }
+            #expect(Transform.cmdLine.apply(value) == reference(value), "value \(value)")
+        }
+    }
+
     @Test func utf8ToUnicodeAndLowercase() {
         #expect(self.run(.utf8ToUnicode, "a<é＜😀") == "a<%u00e9%uff1c%u1f600")
         #expect(self.run(.lowercase, "SeLeCt É") == "select É", "only ASCII letters change")

@@ -89,7 +89,7 @@ struct JSONFields {
             return true
         default:
             let start = self.index
-            while self.index < self.end, !Self.ends(self.buffer[self.index]) { self.index += 1 }
+            self.index = self.buffer.firstIndex(from: start, before: self.end, where: Self.ends)
             guard self.index > start else { return false }
             self.fields.append((self.buffer.append(self.path), start..<self.index))
             return true
@@ -134,9 +134,7 @@ struct JSONFields {
         self.index += 1
         // Most strings have no escapes: they are their own bytes in the body.
         let start = self.index
-        while self.index < self.end, self.buffer[self.index] != UInt8(ascii: "\""), self.buffer[self.index] != UInt8(ascii: "\\") {
-            self.index += 1
-        }
+        self.index = self.buffer.firstIndex(from: start, before: self.end) { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
         guard self.index < self.end else { return nil }
         if self.buffer[self.index] == UInt8(ascii: "\"") {
             self.index += 1

@@ -307,31 +307,47 @@ enum Decoders {
 
     static func cmdLine(_ input: ArraySlice<UInt8>) -> [UInt8] {
         // Rewritten in place with a cursor: the output never outgrows the input, and the checks of `append` and
-        // `last` on every byte were most of this transform's cost.
+        // `last` on every byte were most of this transform's cost. What to do with a byte is one table lookup.
         Self.rewrittenInPlace(input) { bytes in
-            var length = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
-                switch byte {
-                case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "^"):
-                    continue
-                case UInt8(ascii: "/"), UInt8(ascii: "("):
-                    while length > 0, bytes[length &- 1] == 0x20 { length &-= 1 }
-                    bytes[length] = byte
-                case UInt8(ascii: ","), UInt8(ascii: ";"):
-                    if length > 0, bytes[length &- 1] == 0x20 { continue }
-                    bytes[length] = 0x20
-                case _ where isSpace(byte):
-                    if length > 0, bytes[length &- 1] == 0x20 { continue }
-                    bytes[length] = 0x20
-                default:
-                    bytes[length] = AhoCorasick.fold(byte)
+            Self.cmdLineActions.withUnsafeBufferPointer { actions in
+                var length = 0
+                for index in bytes.indices {
+                    let byte = bytes[index]
+                    switch actions[Int(byte)] {
+                    case Self.cmdLineKeep:
+                        bytes[length] = AhoCorasick.fold(byte)
+                    case Self.cmdLineDrop:
+                        continue
+                    case Self.cmdLineJoin:
+                        while length > 0, bytes[length &- 1] == 0x20 { length &-= 1 }
+                        bytes[length] = byte
+                    default:
+                        if length > 0, bytes[length &- 1] == 0x20 { continue }
+                        bytes[length] = 0x20
+                    }
+                    length &+= 1
                 }
-                length &+= 1
+                return length
             }
-            return length
         }
     }
+
+    /// What `cmd_line` does with each byte: keep it (lower-cased), drop it (`\ " ' ^`), join it to what came
+    /// before by dropping spaces (`/ (`), or make it one space (`, ;` and whitespace).
+    private static let cmdLineActions: [UInt8] = (0...255).map { value in
+        let byte = UInt8(value)
+        switch byte {
+        case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "^"): return Self.cmdLineDrop
+        case UInt8(ascii: "/"), UInt8(ascii: "("): return Self.cmdLineJoin
+        case UInt8(ascii: ","), UInt8(ascii: ";"): return Self.cmdLineSpace
+        case _ where isSpace(byte): return Self.cmdLineSpace
+        default: return Self.cmdLineKeep
+        }
+    }
+    private static let cmdLineKeep: UInt8 = 0
+    private static let cmdLineDrop: UInt8 = 1
+    private static let cmdLineJoin: UInt8 = 2
+    private static let cmdLineSpace: UInt8 = 3
 
     /// ASCII upper case to lower case.
     static func lowercase(_ input: ArraySlice<UInt8>) -> [UInt8] {
