@@ -26,6 +26,8 @@ import Testing
         (#"[=<>]"#, ["=", "<", ">"]),
         // A command separator is rarer in ordinary values than a one-letter command, or a common two-letter one.
         (#"(?:;|\|)\s*(?:w|ls|ss)\b"#, [";", "|"]),
+        // `on` is one of English's commonest pairs of letters (`onions`, `session`, `json`): a call is rarer.
+        (#"(?:^|\s)on\w{3,}\s*=\s*(?:alert|\w+\s*\()"#, ["alert", "("]),
     ] as [(String, Set<String>)])
     func findsRequiredLiterals(pattern: String, expected: Set<String>) {
         #expect(RequiredLiterals.of(pattern) == Set(expected.map { Array($0.utf8) }))

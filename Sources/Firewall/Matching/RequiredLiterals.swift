@@ -125,9 +125,32 @@ enum RequiredLiterals {
     /// How selective a set is: its weakest literal's score, the bits of surprise of its bytes in ordinary
     /// request values (``weight(_:)``), so a literal that benign values seldom hold scores high.
     static func score(_ set: Set<[UInt8]>) -> Double {
-        let weakest = set.map { literal in literal.reduce(0.0) { $0 + self.weight($1) } }.min() ?? 0
+        let weakest = set.map(self.surprise).min() ?? 0
         return weakest - Double(set.count) / 1000
     }
+
+    /// The bits of surprise of `literal`: its bytes' weights, less 2.5 bits for each of the commonest English
+    /// bigrams in it. Letters are not independent: `on`, `th` or `er` occur five or six times as often as their
+    /// letters' frequencies predict, and scored as if independent, `on` looked rarer than `(`.
+    static func surprise(_ literal: [UInt8]) -> Double {
+        var bits = 0.0
+        var previous: UInt8?
+        for byte in literal {
+            bits += self.weight(byte)
+            if let previous, Self.commonBigrams.contains(UInt16(previous) << 8 | UInt16(byte)) { bits -= 2.5 }
+            previous = byte
+        }
+        return bits
+    }
+
+    /// The thirty commonest letter pairs of English text, as `first << 8 | second`.
+    private static let commonBigrams: Set<UInt16> = Set(
+        ["th", "he", "in", "er", "an", "re", "on", "at", "en", "nd", "ti", "es", "or", "te", "of", "ed", "is", "it", "al", "ar",
+         "st", "to", "nt", "ng", "se", "ha", "as", "ou", "io", "le"].map { pair in
+            let bytes = Array(pair.utf8)
+            return UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+        }
+    )
 
     /// `-log2` of how often `byte` occurs in ordinary request values, roughly: letters by their frequency in
     /// English text (which most free-text fields hold) over the three fifths of bytes that are letters, digits
