@@ -13,10 +13,13 @@ struct ValueBuffer {
         self.bytes.reserveCapacity(capacity)
     }
 
+    /// The number of bytes written.
     var count: Int { self.bytes.count }
 
+    /// The byte at `index`.
     subscript(index: Int) -> UInt8 { self.bytes[index] }
 
+    /// The bytes at `range`, without a copy.
     subscript(range: Range<Int>) -> ArraySlice<UInt8> { self.bytes[range] }
 
     /// The first index in `start..<end` whose byte satisfies `predicate`, or `end`. Read through a pointer: the
