@@ -243,12 +243,8 @@ public struct FirewallEvaluation {
                     self.entryHits[entry &* words &+ word] = hits
                     candidates[word] |= hits & collectionMasks[collection &* words &+ word]
                 }
-                let collectionTriggers = ruleSet.prefilterCollectionTriggers[collection]
-                guard collectionTriggers != 0 else {
-                    covered += 1
-                    continue
-                }
-                let classes = self.classes(of: entry) & collectionTriggers
+                // Classes that trigger none of the collection's groups are masked off; often none are left.
+                let classes = self.classes(of: entry) & ruleSet.prefilterCollectionTriggers[collection]
                 for groupWord in 0..<groupWords {
                     var triggered: UInt64 = 0
                     var remaining = classes

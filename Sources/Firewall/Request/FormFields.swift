@@ -52,7 +52,7 @@ enum FormFields {
     /// The `boundary` parameter of a multipart Content-Type, its case kept.
     static func boundary(in contentType: String) -> [UInt8]? {
         let original = Array(contentType.utf8)
-        let lowered = original.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        let lowered = original.map(AhoCorasick.fold)
         guard let found = ByteSearch.firstIndex(of: Array("boundary=".utf8), in: lowered[...]) else { return nil }
         var value = original[(found + "boundary=".utf8.count)...].prefix { $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: " ") }
         if value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\""), value.count >= 2 { value = value.dropFirst().dropLast() }

@@ -5,7 +5,7 @@
 /// or a literal is a range of the body itself; escaped strings and the paths are appended. Invalid JSON stops
 /// it, keeping what was read so far, and nesting deeper than 64 levels is not followed.
 struct JSONFields {
-    private var buffer: ValueBuffer
+    private var buffer = ValueBuffer()
     private var index: Int
     private let end: Int
     /// The path of the value being read, its components joined by `.`.
@@ -14,21 +14,20 @@ struct JSONFields {
 
     /// The fields of the JSON text at `range` of `buffer`, whose names and unescaped strings are appended to it.
     static func flatten(_ range: Range<Int>, in buffer: inout ValueBuffer) -> [FormFields.Field] {
-        var scanner = JSONFields(buffer: ValueBuffer(), range: range)
+        var scanner = JSONFields(range: range)
         swap(&scanner.buffer, &buffer)
         _ = scanner.value(depth: 0)
         swap(&scanner.buffer, &buffer)
         return scanner.fields
     }
 
-    private init(buffer: ValueBuffer, range: Range<Int>) {
-        self.buffer = buffer
+    private init(range: Range<Int>) {
         self.index = range.lowerBound
         self.end = range.upperBound
     }
 
     private mutating func skipSpace() {
-        while self.index < self.end, Decoders.isSpace(self.buffer[self.index]) { self.index += 1 }
+        self.index = self.buffer.firstIndex(from: self.index, before: self.end) { !Decoders.isSpace($0) }
     }
 
     /// Starts a child's component of the path (after a `.` unless it is the first), and returns the length to
