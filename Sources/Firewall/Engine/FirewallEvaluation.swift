@@ -198,7 +198,7 @@ public struct FirewallEvaluation {
                     value = self.transformed(entry, chain: condition.chain)
                     guard try condition.operator.matches(value) != condition.negated else { continue }
                 }
-                let name = self.view.names[entry]
+                let name = self.view.name(of: entry)
                 return (name.isEmpty ? selector.collection.rawValue : "\(selector.collection.rawValue):\(name)", value)
             }
         }
@@ -206,11 +206,15 @@ public struct FirewallEvaluation {
     }
 
     private func selects(_ selector: TargetSelector, _ entry: Int, _ excluded: [TargetSelector], _ removed: [TargetSelector]) -> Bool {
-        if let name = selector.name, name != self.view.keys[entry] { return false }
+        if let name = selector.name, !self.view.name(of: entry, lowercasedIs: name) { return false }
         if excluded.isEmpty && removed.isEmpty { return true }
-        let collection = self.view.collections[entry]
-        let key = self.view.keys[entry]
-        return !excluded.contains { $0.covers(collection, name: key) } && !removed.contains { $0.covers(collection, name: key) }
+        return !excluded.contains { self.covers($0, entry) } && !removed.contains { self.covers($0, entry) }
+    }
+
+    /// Whether `selector` (an excluded or removed target) takes in entry `entry`.
+    private func covers(_ selector: TargetSelector, _ entry: Int) -> Bool {
+        guard selector.collection == self.view.collections[entry] else { return false }
+        return selector.name.map { self.view.name(of: entry, lowercasedIs: $0) } ?? true
     }
 
     /// Adds the prefilter results of values not yet included (all of them at the headers phase, the body's at

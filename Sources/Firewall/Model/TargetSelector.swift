@@ -82,11 +82,6 @@ public struct TargetSelector: Hashable, Sendable, CustomStringConvertible {
         self.init(collection, name: name, count: count)
     }
 
-    /// Whether this selector picks the value `name` of `collection` (used to apply exclusions).
-    func covers(_ collection: Collection, name: String) -> Bool {
-        self.collection == collection && (self.name == nil || self.name == name)
-    }
-
     /// The written form.
     public var description: String {
         let base = self.name.map { "\(self.collection.rawValue):\($0)" } ?? self.collection.rawValue

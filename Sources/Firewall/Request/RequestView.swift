@@ -5,10 +5,18 @@
 struct RequestView {
     /// The selectable values, in parallel arrays so the hot loop touches only what it needs.
     private(set) var collections: [TargetSelector.Collection] = []
-    /// Member names as sent (empty for single-valued collections).
-    private(set) var names: [String] = []
-    /// Member names lower-cased, for selector comparison.
-    private(set) var keys: [String] = []
+    /// Where each entry's member name is in its phase's bytes (empty for single-valued collections). Ranges
+    /// instead of strings: a `String` per member name was a third of building a JSON body's view, and selectors
+    /// compare names only for the few rules that name a member.
+    private var nameRanges: [Range<Int>] = []
+    /// The bytes of the headers phase and of the body phase, which names are ranges of. Entries before
+    /// `headEntryCount` are the head's.
+    private var headBytes: [UInt8] = []
+    private var bodyBytes: [UInt8] = []
+    private var headEntryCount = 0
+    /// Whether some member name has a byte outside ASCII, which lower-cases by Unicode rules rather than byte by
+    /// byte (the Kelvin sign `K` becomes `k`).
+    private var hasNonASCIIName = false
     /// Each value: a slice of the buffer its phase's values were written into (``ValueBuffer``).
     private(set) var values: [ArraySlice<UInt8>] = []
     /// While a phase's entries are added: the buffer their bytes go into, and each one's range in it. The slices
@@ -45,6 +53,25 @@ struct RequestView {
         self.collectionOrder[self.collectionStarts[collection]..<self.collectionStarts[collection + 1]]
     }
 
+    /// Member name `entry` as sent, for reporting a match.
+    func name(of entry: Int) -> String {
+        String(decoding: self.nameBytes(of: entry), as: UTF8.self)
+    }
+
+    /// Whether member name `entry`, lower-cased, is `key` (a lower-cased selector name).
+    func name(of entry: Int, lowercasedIs key: String) -> Bool {
+        let name = self.nameBytes(of: entry)
+        guard !self.hasNonASCIIName else { return String(decoding: name, as: UTF8.self).lowercased() == key }
+        guard name.count == key.utf8.count else { return false }
+        return zip(name, key.utf8).allSatisfy { byte, other in
+            (byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte) == other
+        }
+    }
+
+    private func nameBytes(of entry: Int) -> ArraySlice<UInt8> {
+        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.nameRanges[entry]]
+    }
+
     /// Whether a request has been parsed into this view (the empty view stands in until one is needed).
     private(set) var isParsed = false
 
@@ -75,10 +102,10 @@ struct RequestView {
         for (name, value) in request.headers {
             let nameRange = self.buffer.append(name.utf8)
             let valueRange = self.buffer.append(value.utf8)
-            self.addMember(.headers, names: .headerNames, name, nameRange, valueRange)
+            self.addMember(.headers, names: .headerNames, nameRange, valueRange)
             if name.utf8.count == 6, name.lowercased() == "cookie" {
                 for (cookie, cookieValue) in FormFields.cookies(self.buffer[valueRange]) {
-                    self.addMember(.cookies, names: .cookieNames, String(decoding: self.buffer[cookie], as: UTF8.self), cookie, cookieValue)
+                    self.addMember(.cookies, names: .cookieNames, cookie, cookieValue)
                 }
             }
         }
@@ -105,7 +132,9 @@ struct RequestView {
             for (name, value) in parts.fields { fields.append((self.buffer.append(name), self.buffer.append(value))) }
             self.addFields(fields)
             for (name, filename) in parts.files {
-                self.add(.files, name, key: name.lowercased(), self.buffer.append(filename))
+                let nameRange = self.buffer.append(name.utf8)
+                self.noteNonASCII(nameRange)
+                self.add(.files, name: nameRange, self.buffer.append(filename))
             }
         } else if contentType.hasPrefix("application/json") || contentType.contains("+json") {
             self.addFields(JSONFields.flatten(body, in: &self.buffer))
@@ -116,17 +145,14 @@ struct RequestView {
 
     private mutating func reserve(_ count: Int) {
         self.collections.reserveCapacity(count)
-        self.names.reserveCapacity(count)
-        self.keys.reserveCapacity(count)
+        self.nameRanges.reserveCapacity(count)
         self.values.reserveCapacity(count)
         self.ranges.reserveCapacity(count - self.values.count)
     }
 
     private mutating func addFields(_ fields: [FormFields.Field]) {
         self.reserve(self.values.count + self.ranges.count + fields.count * 2)
-        for (name, value) in fields {
-            self.addMember(.args, names: .argNames, String(decoding: self.buffer[name], as: UTF8.self), name, value)
-        }
+        for (name, value) in fields { self.addMember(.args, names: .argNames, name, value) }
     }
 
     /// Cuts the phase's values from its buffer, and groups all entries by collection (a counting sort), for
@@ -134,6 +160,12 @@ struct RequestView {
     private mutating func finishPhase() {
         let buffer = self.buffer.bytes
         self.buffer = ValueBuffer()
+        if self.hasBody {
+            self.bodyBytes = buffer
+        } else {
+            self.headBytes = buffer
+            self.headEntryCount = self.collections.count
+        }
         for range in self.ranges { self.values.append(buffer[range]) }
         self.ranges.removeAll()
         var starts = PerCollection(repeating: 0)
@@ -151,30 +183,32 @@ struct RequestView {
         self.collectionStarts = starts
     }
 
-    /// Adds a member's value and its name as two entries (`args` and `arg_names`, say), with one key for both.
+    /// Adds a member's value and its name as two entries (`args` and `arg_names`, say).
     private mutating func addMember(
-        _ collection: TargetSelector.Collection, names nameCollection: TargetSelector.Collection, _ name: String, _ nameRange: Range<Int>,
-        _ value: Range<Int>
+        _ collection: TargetSelector.Collection, names nameCollection: TargetSelector.Collection, _ name: Range<Int>, _ value: Range<Int>
     ) {
-        // A name without upper-case or non-ASCII bytes is its own key: `lowercased()` builds a new string each time.
-        let key = self.buffer[nameRange].contains { $0 >= 0x41 && ($0 <= 0x5A || $0 >= 0x80) } ? name.lowercased() : name
-        self.add(collection, name, key: key, value)
-        self.add(nameCollection, name, key: key, nameRange)
+        self.noteNonASCII(name)
+        self.add(collection, name: name, value)
+        self.add(nameCollection, name: name, name)
+    }
+
+    /// Adds an entry whose name and value are ranges of the phase's buffer.
+    private mutating func add(_ collection: TargetSelector.Collection, name: Range<Int>, _ range: Range<Int>) {
+        self.collections.append(collection)
+        self.nameRanges.append(name)
+        self.ranges.append(range)
+    }
+
+    private mutating func noteNonASCII(_ name: Range<Int>) {
+        guard !self.hasNonASCIIName else { return }
+        self.hasNonASCIIName = self.buffer.firstIndex(from: name.lowerBound, before: name.upperBound) { $0 >= 0x80 } < name.upperBound
     }
 
     /// Adds the value of a single-valued collection, which has no member names.
     private mutating func add(_ collection: TargetSelector.Collection, _ range: Range<Int>) {
-        self.add(collection, "", key: "", range)
+        self.add(collection, name: 0..<0, range)
     }
 
-    /// Adds an entry whose value is `range` of the phase's buffer; `key` is `name` lower-cased, for selector
-    /// comparison.
-    private mutating func add(_ collection: TargetSelector.Collection, _ name: String, key: String, _ range: Range<Int>) {
-        self.collections.append(collection)
-        self.names.append(name)
-        self.keys.append(key)
-        self.ranges.append(range)
-    }
 }
 
 extension TargetSelector.Collection {
