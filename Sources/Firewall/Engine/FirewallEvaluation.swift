@@ -205,14 +205,18 @@ public struct FirewallEvaluation {
         return nil
     }
 
-    private func selects(_ selector: TargetSelector, _ entry: Int, _ excluded: [TargetSelector], _ removed: [TargetSelector]) -> Bool {
+    /// `mutating`, as is ``covers(_:_:)``, though neither changes anything: from a mutating method, a call to a
+    /// non-mutating one passes a copy of the whole evaluation, where a mutating one passes its address.
+    private mutating func selects(_ selector: TargetSelector, _ entry: Int, _ excluded: [TargetSelector], _ removed: [TargetSelector]) -> Bool {
         if let name = selector.name, !self.view.name(of: entry, lowercasedIs: name) { return false }
-        if excluded.isEmpty && removed.isEmpty { return true }
-        return !excluded.contains { self.covers($0, entry) } && !removed.contains { self.covers($0, entry) }
+        // Loops rather than `contains`: a closure would capture a copy of the whole evaluation.
+        for target in excluded where self.covers(target, entry) { return false }
+        for target in removed where self.covers(target, entry) { return false }
+        return true
     }
 
     /// Whether `selector` (an excluded or removed target) takes in entry `entry`.
-    private func covers(_ selector: TargetSelector, _ entry: Int) -> Bool {
+    private mutating func covers(_ selector: TargetSelector, _ entry: Int) -> Bool {
         guard selector.collection == self.view.collections[entry] else { return false }
         return selector.name.map { self.view.name(of: entry, lowercasedIs: $0) } ?? true
     }

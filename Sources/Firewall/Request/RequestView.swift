@@ -59,12 +59,25 @@ struct RequestView {
     }
 
     /// Whether member name `entry`, lower-cased, is `key` (a lower-cased selector name).
-    func name(of entry: Int, lowercasedIs key: String) -> Bool {
-        let name = self.nameBytes(of: entry)
-        guard !self.hasNonASCIIName else { return String(decoding: name, as: UTF8.self).lowercased() == key }
-        guard name.count == key.utf8.count else { return false }
-        return zip(name, key.utf8).allSatisfy { byte, other in
-            (byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte) == other
+    ///
+    /// `mutating` though it changes nothing: the evaluation holds the view `inout`, and a call to a non-mutating
+    /// method of it passes a copy of the whole view (200 bytes), where a mutating one passes its address.
+    mutating func name(of entry: Int, lowercasedIs key: String) -> Bool {
+        let range = self.nameRanges[entry]
+        guard !self.hasNonASCIIName else { return String(decoding: self.nameBytes(of: entry), as: UTF8.self).lowercased() == key }
+        // Lower-casing ASCII keeps the length, so most names differ here.
+        guard range.count == key.utf8.count else { return false }
+        var key = key
+        return key.withUTF8 { key in
+            (entry < self.headEntryCount ? self.headBytes : self.bodyBytes).withUnsafeBufferPointer { bytes in
+                var offset = 0
+                while offset < key.count {
+                    let byte = bytes[range.lowerBound &+ offset]
+                    guard (byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte) == key[offset] else { return false }
+                    offset &+= 1
+                }
+                return true
+            }
         }
     }
 
