@@ -134,6 +134,24 @@ import Testing
         #expect(set.evaluate(Self.get("/?b=123456")).verdict == .pass)
     }
 
+    /// A `gt`/`ge` length condition skips collections whose longest value is too short: the floor is exact at
+    /// its boundary, through a shrinking chain, and a collection is skipped only when every value is short.
+    @Test func lengthFloorsSkipOnlyCollectionsWithoutALongEnoughValue() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: long, targets: [args], transforms: [length], operator: gt, argument: 3, action: log}
+              - {id: 2, message: at least, targets: [arg_names], transforms: [length], operator: ge, argument: 3, action: log}
+              - {id: 3, message: decoded, targets: [headers], transforms: [base64_decode, length], operator: gt, argument: 2, action: log}
+              - {id: 4, message: short, targets: [args], transforms: [length], operator: lt, argument: 2, action: log}
+            """)
+        #expect(set.evaluate(Self.get("/?ab=123", headers: [])).matches.map(\.ruleID).isEmpty)
+        #expect(set.evaluate(Self.get("/?ab=1234", headers: [])).matches.map(\.ruleID) == [1])
+        #expect(set.evaluate(Self.get("/?abc=1&d=123&e=1234", headers: [])).matches.map(\.ruleID) == [1, 2, 4])
+        #expect(set.evaluate(Self.get("/", headers: [("X", "YWJj")])).matches.map(\.ruleID) == [3], "four characters decode to three bytes")
+        #expect(set.evaluate(Self.get("/", headers: [("X", "YWI"), ("Y", "a")])).matches.isEmpty)
+        #expect(RuleSet.minimumLength(of: try Self.rules("rules: [{id: 1, message: m, targets: [args], transforms: [length], operator: gt, argument: 3, negate: true, action: log}]").rules[0].condition, measuring: []) == 0, "negated: no floor")
+    }
+
     @Test func negationChainsAndCIDR() throws {
         let set = try Self.rules("""
             rules:
@@ -283,6 +301,9 @@ import Testing
         #expect(RuleSet.minimumInput(through: [.base64Decode, .base64Decode], toHold: 3) == 6)
         #expect(RuleSet.minimumInput(through: [.urlDecode, .cmdLine], toHold: 3) == 3)
         #expect(RuleSet.minimumInput(through: [.urlDecode, .htmlEntityDecode], toHold: 3) == 0, "entities may lengthen")
+        #expect(RuleSet.minimumInput(through: [], toHold: 1 << 60) == 1 << 60, "a length rule's bound is searched, not counted up to")
+        #expect(RuleSet.minimumInput(through: [.base64Decode], toHold: 3_000_000) == 4_000_000)
+        #expect(RuleSet.minimumInput(through: [.base64Decode], toHold: Int.max / 2) == 0, "beyond what can be searched: no floor")
         let set = try Self.rules("""
             rules:
               - {id: 1, message: hidden, targets: [args], transforms: [base64_decode], operator: regex, argument: '\\bfunction\\b', action: deny}

@@ -179,6 +179,7 @@ public struct FirewallEvaluation {
                 if try condition.operator.matches(number: count) != condition.negated { return (selector.description, Array(String(count).utf8)[...]) }
                 continue
             }
+            guard self.view.longestValue[selector.collection.ordinal] >= condition.minimumLength else { continue }
             for entry in self.view.entries(in: selector.collection.ordinal) {
                 // The entry's prefilter union is one load, so it is asked before the selector's names.
                 if let bit = condition.prefilter {

@@ -79,15 +79,20 @@ public final class RuleSet: Sendable {
         /// When the chain ends in `length`: the chain before it. The operator is asked about the length of that
         /// chain's output as a number, so no digits are rendered for values that do not match.
         let measuredChain: Int?
+        /// The fewest raw bytes a value needs to match, when the condition compares a length with `gt` or `ge`
+        /// and its chain never lengthens a value; 0 otherwise. A collection whose longest value is shorter is
+        /// not visited value by value.
+        let minimumLength: Int
 
         init(
-            targets: [TargetSelector], excluded: [TargetSelector], chain: Int, measuredChain: Int?, operator: RuleOperator, negated: Bool,
-            prefilter: Int?, prefilterSlot: Int
+            targets: [TargetSelector], excluded: [TargetSelector], chain: Int, measuredChain: Int?, minimumLength: Int,
+            operator: RuleOperator, negated: Bool, prefilter: Int?, prefilterSlot: Int
         ) {
             self.targets = targets
             self.excluded = excluded
             self.chain = chain
             self.measuredChain = measuredChain
+            self.minimumLength = minimumLength
             self.operator = `operator`
             self.negated = negated
             self.prefilter = prefilter
@@ -156,9 +161,10 @@ public final class RuleSet: Sendable {
                     slotTransforms[slot] = prefilterTransforms
                     slotShortestLiteral[slot] = min(slotShortestLiteral[slot] ?? Int.max, literals.map(\.count).min() ?? 0)
                 }
+                let measured = condition.transforms.last == .length ? Array(condition.transforms.dropLast()) : nil
                 return CompiledCondition(
                     targets: condition.targets, excluded: condition.excludedTargets, chain: intern(condition.transforms),
-                    measuredChain: condition.transforms.last == .length ? intern(Array(condition.transforms.dropLast())) : nil,
+                    measuredChain: measured.map(intern), minimumLength: measured.map { Self.minimumLength(of: condition, measuring: $0) } ?? 0,
                     operator: condition.operator, negated: condition.negated, prefilter: bit, prefilterSlot: slot
                 )
             }
@@ -255,11 +261,32 @@ public final class RuleSet: Sendable {
             }
             return bound
         }
-        guard bound(0) != nil else { return 0 }
-        var count = 0
-        // Each bound is at least three quarters of its input, so this ends within a few times `length`.
-        while let reached = bound(count), reached < length { count += 1 }
-        return count
+        guard bound(0) != nil, length > 0 else { return 0 }
+        // The bound grows with the input: double past `length`, then halve the gap (a length rule's bound can be
+        // any number a rule file holds).
+        var high = length
+        while let reached = bound(high), reached < length {
+            guard high <= Int.max / 8 else { return 0 }
+            high *= 2
+        }
+        var low = 0
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if let reached = bound(middle), reached >= length { high = middle } else { low = middle }
+        }
+        return high
+    }
+
+    /// The fewest raw bytes a value needs for `condition`, which compares the length after `transforms`, to
+    /// match: a length above (`gt`) or at least (`ge`) a bound needs that many bytes when no transform lengthens
+    /// a value. 0 when there is no such floor.
+    static func minimumLength(of condition: RuleCondition, measuring transforms: [Transform]) -> Int {
+        guard !condition.negated, case .numeric(let comparison, let bound) = condition.operator else { return 0 }
+        switch comparison {
+        case .gt where bound < Int.max: return Self.minimumInput(through: transforms, toHold: bound + 1)
+        case .ge: return Self.minimumInput(through: transforms, toHold: bound)
+        default: return 0
+        }
     }
 
     /// Whether a condition with `literals` on `targets` should get a prefilter bit. Not when a literal is a

@@ -37,6 +37,9 @@ struct RequestView {
     /// A test checks that the size is `collectionCount + 1`.
     typealias PerCollection = InlineArray<15, Int>
     private(set) var hasBody = false
+    /// Per collection ordinal, the length of its longest value: length rules skip a collection with none long
+    /// enough.
+    private(set) var longestValue = PerCollection(repeating: 0)
 
     var count: Int { self.values.count }
 
@@ -207,6 +210,7 @@ struct RequestView {
 
     /// Adds an entry whose name and value are ranges of the phase's buffer.
     private mutating func add(_ collection: TargetSelector.Collection, name: Range<Int>, _ range: Range<Int>) {
+        self.longestValue[collection.ordinal] = max(self.longestValue[collection.ordinal], range.count)
         self.collections.append(collection)
         self.nameRanges.append(name)
         self.ranges.append(range)

@@ -40,7 +40,7 @@ public enum Transform: String, Sendable, CaseIterable {
     func maximumOutputCount(forInput count: Int) -> Int? {
         switch self {
         case .urlDecode, .lowercase, .removeNulls, .compressWhitespace, .cmdLine: count
-        case .base64Decode: count * 3 / 4
+        case .base64Decode: count / 4 * 3 + count % 4 * 3 / 4
         case .htmlEntityDecode, .jsDecode, .cssDecode, .normalizePath, .utf8ToUnicode, .length: nil
         }
     }
