@@ -38,15 +38,30 @@ public final class CompiledPattern: @unchecked Sendable {  // safe: immutable af
     ///   - depthLimit: the deepest backtracking nesting (PCRE2's depth limit; ignored by JIT, which is bounded
     ///     by its stack instead).
     /// - Throws: ``PatternCompileError`` with PCRE2's message and the offset of the fault in the pattern.
-    public init(_ pattern: String, options: Options = [], matchLimit: UInt32 = 100_000, depthLimit: UInt32 = 10_000) throws(PatternCompileError) {
+    public convenience init(_ pattern: String, options: Options = [], matchLimit: UInt32 = 100_000, depthLimit: UInt32 = 10_000)
+        throws(PatternCompileError)
+    {
+        try self.init(pattern, options: options, matchLimit: matchLimit, depthLimit: depthLimit, rewritingAlternations: true)
+    }
+
+    /// Compiles `pattern`, matching its long alternations of words as a trie when `rewritingAlternations` (tests
+    /// compare the two).
+    init(_ pattern: String, options: Options, matchLimit: UInt32, depthLimit: UInt32, rewritingAlternations: Bool) throws(PatternCompileError) {
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
-        let bytes = Array(pattern.utf8)
-        let compiled = bytes.withUnsafeBufferPointer { buffer in
-            pcre2_compile_8(buffer.baseAddress, buffer.count, options.rawValue, &errorCode, &errorOffset, nil)
+        func compile(_ pattern: String) -> OpaquePointer? {
+            Array(pattern.utf8).withUnsafeBufferPointer { buffer in
+                pcre2_compile_8(buffer.baseAddress, buffer.count, options.rawValue, &errorCode, &errorOffset, nil)
+            }
         }
-        guard let compiled else {
+        // The pattern as written is compiled first, so errors point into it. Its long alternations of words are
+        // then matched as a trie (``AlternationFactoring``), when the rewrite compiles too.
+        guard var compiled = compile(pattern) else {
             throw PatternCompileError(pattern: pattern, offset: errorOffset, message: Self.message(for: errorCode))
+        }
+        if rewritingAlternations, let factored = AlternationFactoring.factored(pattern), let rewritten = compile(factored) {
+            pcre2_code_free_8(compiled)
+            compiled = rewritten
         }
         guard let context = pcre2_match_context_create_8(nil) else {
             pcre2_code_free_8(compiled)
