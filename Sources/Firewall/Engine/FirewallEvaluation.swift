@@ -356,13 +356,22 @@ public struct FirewallEvaluation {
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
     private mutating func transformed(_ entry: Int, chain: Int) -> ArraySlice<UInt8> {
-        guard chain != 0, self.ruleSet.chainTriggers[chain] & self.classes(of: entry) != 0 else { return self.view.values[entry] }
+        let classes = self.classes(of: entry)
+        guard chain != 0, self.ruleSet.chainTriggers[chain] & classes != 0 else { return self.view.values[entry] }
         let key = entry &* self.chainCount &+ chain
         let slot = self.cacheSlot[key]
         if slot >= 0 { return self.cached[Int(slot)] }
         let step = self.ruleSet.chains[chain]
         let input = self.transformed(entry, chain: step.parent)
-        let output = step.transform.map { $0.apply(input) } ?? input
+        let output: ArraySlice<UInt8>
+        if let transform = step.transform,
+            transform.blockers & classes == 0 || self.ruleSet.chainTriggers[step.parent] & classes != 0
+        {
+            output = transform.apply(input)
+        } else {
+            // The raw value's classes speak for the input when the steps before changed nothing.
+            output = input
+        }
         self.cacheSlot[key] = Int32(self.cached.count)
         self.cached.append(output)
         return output

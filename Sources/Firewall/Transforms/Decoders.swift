@@ -218,6 +218,11 @@ enum Decoders {
         }
     }
 
+    /// Whether `byte` is base64 (either alphabet), padding, a space or a line break: what ``base64(_:)`` accepts.
+    static func isBase64(_ byte: UInt8) -> Bool {
+        Self.base64Values[Int(byte)] != Self.base64Invalid
+    }
+
     /// Per byte, its base64 value (both alphabets: `+` and `-` are 62, `/` and `_` are 63), or
     /// ``base64Skipped`` for padding, spaces and line breaks, or ``base64Invalid``.
     private static let base64Values: [UInt8] = (0...255).map { byte in

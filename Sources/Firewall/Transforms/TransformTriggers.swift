@@ -23,6 +23,9 @@ enum TransformTriggers {
     static let separator: UInt32 = 1 << 10
     /// A space before `/` or `(`, which `cmd_line` drops.
     static let spaceBeforeSlash: UInt32 = 1 << 11
+    /// A byte that is neither base64 (either alphabet), padding nor a space or line break: `base64_decode`
+    /// leaves a value holding one as it is (``Transform/blockers``).
+    static let notBase64: UInt32 = 1 << 12
     /// Set for every value.
     static let any: UInt32 = 1 << 31
 
@@ -69,6 +72,11 @@ enum TransformTriggers {
 
     /// The classes one byte adds, given the byte before it (nil at the start of the value).
     static func classes(of byte: UInt8, after previous: UInt8?) -> UInt32 {
+        (Decoders.isBase64(byte) ? 0 : Self.notBase64) | Self.triggerClasses(of: byte, after: previous)
+    }
+
+    /// The classes of bytes that make transforms change a value.
+    private static func triggerClasses(of byte: UInt8, after previous: UInt8?) -> UInt32 {
         switch byte {
         case UInt8(ascii: "%"): Self.percent
         case UInt8(ascii: "+"): Self.plus
@@ -108,5 +116,12 @@ extension Transform {
         case .utf8ToUnicode: TransformTriggers.high
         case .base64Decode, .length: TransformTriggers.any
         }
+    }
+
+    /// The byte classes with which this transform returns its input unchanged: a value holding a byte outside
+    /// base64's alphabet is not decoded. Most request values hold one (a `,`, `.` or `@`), and this says so
+    /// from the classes already summarized, without reading the value again.
+    var blockers: UInt32 {
+        self == .base64Decode ? TransformTriggers.notBase64 : 0
     }
 }
