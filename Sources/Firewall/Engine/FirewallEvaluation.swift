@@ -34,6 +34,9 @@ public struct FirewallEvaluation {
     /// Per entry (`words` each): the union of the prefilter rows computed for it, which holds every row that
     /// answers for it. A condition whose bit is missing here is not asked about the entry's own row.
     private var entryHits: [UInt64] = []
+    /// Per collection ordinal (`words` each): the union of its entries' `entryHits`. A condition visits only the
+    /// collections that have its bit, instead of looking at each entry of every collection it targets.
+    private var collectionHits: [UInt64] = []
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?] = [:]
     private var finished = false
@@ -180,6 +183,7 @@ public struct FirewallEvaluation {
                 continue
             }
             guard self.view.longestValue[selector.collection.ordinal] >= condition.minimumLength else { continue }
+            if let bit = condition.prefilter, !self.holds(bit: bit, in: self.collectionHits, row: selector.collection.ordinal) { continue }
             for entry in self.view.entries(in: selector.collection.ordinal) {
                 // The entry's prefilter union is one load, so it is asked before the selector's names.
                 if let bit = condition.prefilter {
@@ -241,6 +245,9 @@ public struct FirewallEvaluation {
         // Held outside `self` while filled, so each OR is not a uniqueness check on the stored array.
         var candidates: [UInt64] = []
         swap(&candidates, &self.candidates)
+        var collectionHits: [UInt64] = []
+        swap(&collectionHits, &self.collectionHits)
+        if collectionHits.isEmpty { collectionHits.append(contentsOf: repeatElement(0, count: RequestView.collectionCount * words)) }
         for (collection, range) in ruleSet.prefilterCollectionGroups.enumerated() where !range.isEmpty {
             let entries = self.view.entries(in: collection)
             var covered = self.collectionCovered[collection]
@@ -273,11 +280,13 @@ public struct FirewallEvaluation {
                         }
                     }
                 }
+                for word in 0..<words { collectionHits[collection &* words &+ word] |= self.entryHits[entry &* words &+ word] }
                 covered += 1
             }
             self.collectionCovered[collection] = covered
         }
         swap(&candidates, &self.candidates)
+        swap(&collectionHits, &self.collectionHits)
     }
 
     /// Whether the prefilter lets condition `bit` look at entry `entry` after the chain of prefilter slot
