@@ -235,19 +235,40 @@ public struct FirewallEvaluation {
     /// ``firstMatch(_:removing:)`` asks each value's own row before matching.
     private mutating func updateCandidates() {
         let words = self.words
-        let ruleSet = self.ruleSet
         if self.candidates.isEmpty { self.candidates.append(contentsOf: repeatElement(0, count: words)) }
+        if self.collectionHits.isEmpty { self.collectionHits.append(contentsOf: repeatElement(0, count: RequestView.collectionCount * words)) }
+        // The bit sets written here are held outside `self` and written through pointers: each write to a stored
+        // array was a uniqueness check, six per entry. Nothing this loop calls reads them.
+        var candidates: [UInt64] = []
+        var entryHits: [UInt64] = []
+        var collectionHits: [UInt64] = []
+        swap(&candidates, &self.candidates)
+        swap(&entryHits, &self.entryHits)
+        swap(&collectionHits, &self.collectionHits)
+        candidates.withUnsafeMutableBufferPointer { candidates in
+            entryHits.withUnsafeMutableBufferPointer { entryHits in
+                collectionHits.withUnsafeMutableBufferPointer { collectionHits in
+                    self.updateCandidates(candidates, entryHits, collectionHits)
+                }
+            }
+        }
+        swap(&candidates, &self.candidates)
+        swap(&entryHits, &self.entryHits)
+        swap(&collectionHits, &self.collectionHits)
+    }
+
+    /// ``updateCandidates()`` with its bit sets taken out of `self`.
+    private mutating func updateCandidates(
+        _ candidates: UnsafeMutableBufferPointer<UInt64>, _ entryHits: UnsafeMutableBufferPointer<UInt64>,
+        _ collectionHits: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        let words = self.words
+        let ruleSet = self.ruleSet
         let groups = ruleSet.prefilterGroups
         let masks = ruleSet.prefilterGroupMasks
         let collectionMasks = ruleSet.prefilterCollectionMasks
         let triggeredGroups = ruleSet.prefilterTriggeredGroups
         let groupWords = ruleSet.prefilterGroupWords
-        // Held outside `self` while filled, so each OR is not a uniqueness check on the stored array.
-        var candidates: [UInt64] = []
-        swap(&candidates, &self.candidates)
-        var collectionHits: [UInt64] = []
-        swap(&collectionHits, &self.collectionHits)
-        if collectionHits.isEmpty { collectionHits.append(contentsOf: repeatElement(0, count: RequestView.collectionCount * words)) }
         for (collection, range) in ruleSet.prefilterCollectionGroups.enumerated() where !range.isEmpty {
             let entries = self.view.entries(in: collection)
             var covered = self.collectionCovered[collection]
@@ -256,7 +277,7 @@ public struct FirewallEvaluation {
                 let raw = self.rawScanRow(entry)
                 for word in 0..<words {
                     let hits = self.hits[raw &* words &+ word]
-                    self.entryHits[entry &* words &+ word] = hits
+                    entryHits[entry &* words &+ word] = hits
                     candidates[word] |= hits & collectionMasks[collection &* words &+ word]
                 }
                 // Classes that trigger none of the collection's groups are masked off; often none are left.
@@ -275,18 +296,16 @@ public struct FirewallEvaluation {
                         guard row != raw else { continue }
                         for word in 0..<words {
                             let hits = self.hits[row &* words &+ word]
-                            self.entryHits[entry &* words &+ word] |= hits
+                            entryHits[entry &* words &+ word] |= hits
                             candidates[word] |= hits & masks[group &* words &+ word]
                         }
                     }
                 }
-                for word in 0..<words { collectionHits[collection &* words &+ word] |= self.entryHits[entry &* words &+ word] }
+                for word in 0..<words { collectionHits[collection &* words &+ word] |= entryHits[entry &* words &+ word] }
                 covered += 1
             }
             self.collectionCovered[collection] = covered
         }
-        swap(&candidates, &self.candidates)
-        swap(&collectionHits, &self.collectionHits)
     }
 
     /// Whether the prefilter lets condition `bit` look at entry `entry` after the chain of prefilter slot
