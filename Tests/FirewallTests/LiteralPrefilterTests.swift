@@ -3,11 +3,14 @@ import Testing
 
 @Suite("Literal prefilter")
 struct LiteralPrefilterTests {
-    /// The conditions set in one scan, as indices.
+    /// The conditions set in one scan, as indices; the scan without byte classes must set the same.
     private func conditions(_ prefilter: LiteralPrefilter, _ value: String, count: Int) -> [Int] {
         var result = [UInt64](repeating: 0, count: prefilter.words + 1)
         prefilter.scan(Array(value.utf8)[...], into: &result, offset: 1)
         #expect(result[0] == 0, "nothing written before the offset")
+        var withoutClasses = [UInt64](repeating: 0, count: prefilter.words + 1)
+        prefilter.scanWithoutClasses(Array(value.utf8)[...], into: &withoutClasses, offset: 1)
+        #expect(withoutClasses == result, "\(value)")
         return (0..<count).filter { result[1 + $0 / 64] & (1 << UInt64($0 % 64)) != 0 }
     }
 

@@ -281,7 +281,8 @@ public struct FirewallEvaluation {
                     candidates[word] |= hits & collectionMasks[collection &* words &+ word]
                 }
                 // Classes that trigger none of the collection's groups are masked off; often none are left.
-                let classes = self.classes(of: entry) & ruleSet.prefilterCollectionTriggers[collection]
+                let triggers = ruleSet.prefilterCollectionTriggers[collection]
+                let classes = triggers == 0 ? 0 : self.classes(of: entry) & triggers
                 for groupWord in 0..<groupWords {
                     var triggered: UInt64 = 0
                     var remaining = classes
@@ -332,13 +333,13 @@ public struct FirewallEvaluation {
             if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             if self.view.values[entry].count < self.ruleSet.prefilterSlotMinimumInput[prefilterSlot] {
                 // Too short for the chain to make any of the slot's literals: no condition of the slot can match.
-                if self.emptyRow < 0 { self.emptyRow = self.scannedRow([]).row }
+                if self.emptyRow < 0 { self.emptyRow = self.scannedRow([], summarizing: false).row }
                 self.hitRow[index] = Int32(self.emptyRow)
                 return self.emptyRow
             }
             let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
             if self.view.isRawValue(value, of: entry) { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
-            row = self.scannedRow(value).row
+            row = self.scannedRow(value, summarizing: false).row
             self.hitRow[index] = Int32(row)
         }
         return row
@@ -357,20 +358,27 @@ public struct FirewallEvaluation {
     private mutating func rawScanRow(_ entry: Int) -> Int {
         var row = Int(self.hitRow[entry &* self.slotCount])
         if row < 0 {
-            let scanned = self.scannedRow(self.view.values[entry])
+            // A value of a collection no prefilter chain transforms (the raw body) is scanned without its
+            // classes; they are summarized if some rule's chain asks for them.
+            let summarizing = self.ruleSet.prefilterCollectionTriggers[self.view.collections[entry].ordinal] != 0
+            let scanned = self.scannedRow(self.view.values[entry], summarizing: summarizing)
             row = scanned.row
-            self.byteClasses[entry] = scanned.classes
+            if summarizing { self.byteClasses[entry] = scanned.classes }
             self.hitRow[entry &* self.slotCount] = Int32(row)
         }
         return row
     }
 
-    /// Scans `value` into a new row of `hits`; also returns the value's byte classes.
-    private mutating func scannedRow(_ value: ArraySlice<UInt8>) -> (row: Int, classes: UInt32) {
+    /// Scans `value` into a new row of `hits`; also returns the value's byte classes when `summarizing` (else
+    /// ``TransformTriggers/any``).
+    private mutating func scannedRow(_ value: ArraySlice<UInt8>, summarizing: Bool) -> (row: Int, classes: UInt32) {
         let row = self.hits.count / self.words
         for _ in 0..<self.words { self.hits.append(0) }
-        let classes = self.ruleSet.prefilter.scan(value, into: &self.hits, offset: row &* self.words)
-        return (row, classes)
+        guard summarizing else {
+            self.ruleSet.prefilter.scanWithoutClasses(value, into: &self.hits, offset: row &* self.words)
+            return (row, TransformTriggers.any)
+        }
+        return (row, self.ruleSet.prefilter.scan(value, into: &self.hits, offset: row &* self.words))
     }
 
     /// The byte classes of entry `entry`'s raw value, summarized the first time they are asked for.
@@ -384,8 +392,9 @@ public struct FirewallEvaluation {
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
     private mutating func transformed(_ entry: Int, chain: Int) -> ArraySlice<UInt8> {
+        guard chain != 0 else { return self.view.values[entry] }
         let classes = self.classes(of: entry)
-        guard chain != 0, self.ruleSet.chainTriggers[chain] & classes != 0 else { return self.view.values[entry] }
+        guard self.ruleSet.chainTriggers[chain] & classes != 0 else { return self.view.values[entry] }
         let key = entry &* self.chainCount &+ chain
         let slot = self.cacheSlot[key]
         if slot >= 0 { return self.cached[Int(slot)] }
