@@ -331,7 +331,7 @@ public struct FirewallEvaluation {
         if row < 0 {
             // None of the chain's trigger bytes occur: it cannot change the value, so it is not computed.
             if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
-            if self.view.values[entry].count < self.ruleSet.prefilterSlotMinimumInput[prefilterSlot] {
+            if self.view.valueCount(entry) < self.ruleSet.prefilterSlotMinimumInput[prefilterSlot] {
                 // Too short for the chain to make any of the slot's literals: no condition of the slot can match.
                 if self.emptyRow < 0 { self.emptyRow = self.scannedRow([], summarizing: false).row }
                 self.hitRow[index] = Int32(self.emptyRow)
@@ -361,7 +361,7 @@ public struct FirewallEvaluation {
             // A value of a collection no prefilter chain transforms (the raw body) is scanned without its
             // classes; they are summarized if some rule's chain asks for them.
             let summarizing = self.ruleSet.prefilterCollectionTriggers[self.view.collections[entry].ordinal] != 0
-            let scanned = self.scannedRow(self.view.values[entry], summarizing: summarizing)
+            let scanned = self.scannedRow(self.view.value(entry), summarizing: summarizing)
             row = scanned.row
             if summarizing { self.byteClasses[entry] = scanned.classes }
             self.hitRow[entry &* self.slotCount] = Int32(row)
@@ -385,16 +385,16 @@ public struct FirewallEvaluation {
     private mutating func classes(of entry: Int) -> UInt32 {
         let known = self.byteClasses[entry]
         guard known == 0 else { return known }
-        let classes = TransformTriggers.classes(of: self.view.values[entry])
+        let classes = TransformTriggers.classes(of: self.view.value(entry))
         self.byteClasses[entry] = classes
         return classes
     }
 
     /// The entry's bytes after the chain, computed once per (entry, chain) and built on the cached prefix chain.
     private mutating func transformed(_ entry: Int, chain: Int) -> ArraySlice<UInt8> {
-        guard chain != 0 else { return self.view.values[entry] }
+        guard chain != 0 else { return self.view.value(entry) }
         let classes = self.classes(of: entry)
-        guard self.ruleSet.chainTriggers[chain] & classes != 0 else { return self.view.values[entry] }
+        guard self.ruleSet.chainTriggers[chain] & classes != 0 else { return self.view.value(entry) }
         let key = entry &* self.chainCount &+ chain
         let slot = self.cacheSlot[key]
         if slot >= 0 { return self.cached[Int(slot)] }

@@ -17,13 +17,11 @@ struct RequestView {
     /// Whether some member name has a byte outside ASCII, which lower-cases by Unicode rules rather than byte by
     /// byte (the Kelvin sign `K` becomes `k`).
     private var hasNonASCIIName = false
-    /// Each value: a slice of the buffer its phase's values were written into (``ValueBuffer``).
-    private(set) var values: [ArraySlice<UInt8>] = []
-    /// While a phase's entries are added: the buffer their bytes go into, and each one's range in it. The slices
-    /// are cut once the phase's values are all written: a slice held earlier would make the next append copy the
-    /// buffer.
+    /// Where each entry's value is in its phase's bytes. Ranges rather than slices: an array of slices is
+    /// destroyed element by element, a release each, and its slices were cut one by one when a phase ended.
+    private var valueRanges: [Range<Int>] = []
+    /// While a phase's entries are added: the buffer their bytes go into.
     private var buffer = ValueBuffer()
-    private var ranges: [Range<Int>] = []
     /// Entry indices grouped by collection, in entry order within each: collection `c` (its
     /// ``TargetSelector/Collection/ordinal``) is `collectionStarts[c]..<collectionStarts[c + 1]`. One flat array
     /// built once the entries are known, instead of an array per collection grown entry by entry (a dozen
@@ -41,13 +39,31 @@ struct RequestView {
     /// enough.
     private(set) var longestValue = PerCollection(repeating: 0)
 
-    var count: Int { self.values.count }
+    /// The number of entries.
+    var count: Int { self.valueRanges.count }
+
+    /// Entry `entry`'s raw value, a slice of its phase's bytes. Inlined: the evaluation holds the view `inout`,
+    /// and a call would pass a copy of the whole view.
+    @inline(__always)
+    func value(_ entry: Int) -> ArraySlice<UInt8> {
+        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.valueRanges[entry]]
+    }
+
+    /// The length of entry `entry`'s raw value.
+    @inline(__always)
+    func valueCount(_ entry: Int) -> Int {
+        self.valueRanges[entry].count
+    }
 
     /// Whether `value` is entry `entry`'s raw value itself (the same storage): a transform chain that changed
     /// nothing hands the raw slice back.
+    @inline(__always)
     func isRawValue(_ value: ArraySlice<UInt8>, of entry: Int) -> Bool {
-        value.withUnsafeBufferPointer { a in
-            self.values[entry].withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count }
+        let range = self.valueRanges[entry]
+        return value.withUnsafeBufferPointer { a in
+            (entry < self.headEntryCount ? self.headBytes : self.bodyBytes).withUnsafeBufferPointer { b in
+                a.count == range.count && a.baseAddress == b.baseAddress.map { $0 + range.lowerBound }
+            }
         }
     }
 
@@ -162,17 +178,15 @@ struct RequestView {
     private mutating func reserve(_ count: Int) {
         self.collections.reserveCapacity(count)
         self.nameRanges.reserveCapacity(count)
-        self.values.reserveCapacity(count)
-        self.ranges.reserveCapacity(count - self.values.count)
+        self.valueRanges.reserveCapacity(count)
     }
 
     private mutating func addFields(_ fields: [FormFields.Field]) {
-        self.reserve(self.values.count + self.ranges.count + fields.count * 2)
+        self.reserve(self.valueRanges.count + fields.count * 2)
         for (name, value) in fields { self.addMember(.args, names: .argNames, name, value) }
     }
 
-    /// Cuts the phase's values from its buffer, and groups all entries by collection (a counting sort), for
-    /// ``entries(in:)``.
+    /// Keeps the phase's bytes, and groups all entries by collection (a counting sort), for ``entries(in:)``.
     private mutating func finishPhase() {
         let buffer = self.buffer.bytes
         self.buffer = ValueBuffer()
@@ -182,8 +196,6 @@ struct RequestView {
             self.headBytes = buffer
             self.headEntryCount = self.collections.count
         }
-        for range in self.ranges { self.values.append(buffer[range]) }
-        self.ranges.removeAll()
         var starts = PerCollection(repeating: 0)
         for collection in self.collections { starts[collection.ordinal + 1] += 1 }
         for ordinal in 0..<Self.collectionCount { starts[ordinal + 1] += starts[ordinal] }
@@ -213,7 +225,7 @@ struct RequestView {
         self.longestValue[collection.ordinal] = max(self.longestValue[collection.ordinal], range.count)
         self.collections.append(collection)
         self.nameRanges.append(name)
-        self.ranges.append(range)
+        self.valueRanges.append(range)
     }
 
     private mutating func noteNonASCII(_ name: Range<Int>) {
