@@ -222,7 +222,7 @@ public struct FirewallEvaluation {
 
     /// Whether `selector` (an excluded or removed target) takes in entry `entry`.
     private mutating func covers(_ selector: TargetSelector, _ entry: Int) -> Bool {
-        guard selector.collection == self.view.collections[entry] else { return false }
+        guard selector.collection == self.view.collection(of: entry) else { return false }
         return selector.name.map { self.view.name(of: entry, lowercasedIs: $0) } ?? true
     }
 
@@ -360,7 +360,7 @@ public struct FirewallEvaluation {
         if row < 0 {
             // A value of a collection no prefilter chain transforms (the raw body) is scanned without its
             // classes; they are summarized if some rule's chain asks for them.
-            let summarizing = self.ruleSet.prefilterCollectionTriggers[self.view.collections[entry].ordinal] != 0
+            let summarizing = self.ruleSet.prefilterCollectionTriggers[self.view.collection(of: entry).ordinal] != 0
             let scanned = self.scannedRow(self.view.value(entry), summarizing: summarizing)
             row = scanned.row
             if summarizing { self.byteClasses[entry] = scanned.classes }

@@ -3,23 +3,26 @@
 /// Every value gets an index, so transformed forms can be cached per (value, transform chain). Body fields are
 /// added when the body phase starts.
 struct RequestView {
-    /// The selectable values, in parallel arrays so the hot loop touches only what it needs.
-    private(set) var collections: [TargetSelector.Collection] = []
-    /// Where each entry's member name is in its phase's bytes (empty for single-valued collections). Ranges
-    /// instead of strings: a `String` per member name was a third of building a JSON body's view, and selectors
-    /// compare names only for the few rules that name a member.
-    private var nameRanges: [Range<Int>] = []
-    /// The bytes of the headers phase and of the body phase, which names are ranges of. Entries before
-    /// `headEntryCount` are the head's.
+    /// A selectable value: its collection, and where its member name (empty for single-valued collections) and
+    /// its value are in its phase's bytes.
+    ///
+    /// Ranges instead of strings and slices: a `String` per member name was a third of building a JSON body's
+    /// view, and an array of slices is destroyed element by element, a release each. One array of entries is
+    /// one append per value.
+    private struct Entry {
+        let collection: TargetSelector.Collection
+        let name: Range<Int>
+        let value: Range<Int>
+    }
+    private var allEntries: [Entry] = []
+    /// The bytes of the headers phase and of the body phase, which names and values are ranges of. Entries
+    /// before `headEntryCount` are the head's.
     private var headBytes: [UInt8] = []
     private var bodyBytes: [UInt8] = []
     private var headEntryCount = 0
     /// Whether some member name has a byte outside ASCII, which lower-cases by Unicode rules rather than byte by
     /// byte (the Kelvin sign `K` becomes `k`).
     private var hasNonASCIIName = false
-    /// Where each entry's value is in its phase's bytes. Ranges rather than slices: an array of slices is
-    /// destroyed element by element, a release each, and its slices were cut one by one when a phase ended.
-    private var valueRanges: [Range<Int>] = []
     /// While a phase's entries are added: the buffer their bytes go into.
     private var buffer = ValueBuffer()
     /// Entry indices grouped by collection, in entry order within each: collection `c` (its
@@ -40,26 +43,32 @@ struct RequestView {
     private(set) var longestValue = PerCollection(repeating: 0)
 
     /// The number of entries.
-    var count: Int { self.valueRanges.count }
+    var count: Int { self.allEntries.count }
+
+    /// Entry `entry`'s collection.
+    @inline(__always)
+    func collection(of entry: Int) -> TargetSelector.Collection {
+        self.allEntries[entry].collection
+    }
 
     /// Entry `entry`'s raw value, a slice of its phase's bytes. Inlined: the evaluation holds the view `inout`,
     /// and a call would pass a copy of the whole view.
     @inline(__always)
     func value(_ entry: Int) -> ArraySlice<UInt8> {
-        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.valueRanges[entry]]
+        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.allEntries[entry].value]
     }
 
     /// The length of entry `entry`'s raw value.
     @inline(__always)
     func valueCount(_ entry: Int) -> Int {
-        self.valueRanges[entry].count
+        self.allEntries[entry].value.count
     }
 
     /// Whether `value` is entry `entry`'s raw value itself (the same storage): a transform chain that changed
     /// nothing hands the raw slice back.
     @inline(__always)
     func isRawValue(_ value: ArraySlice<UInt8>, of entry: Int) -> Bool {
-        let range = self.valueRanges[entry]
+        let range = self.allEntries[entry].value
         return value.withUnsafeBufferPointer { a in
             (entry < self.headEntryCount ? self.headBytes : self.bodyBytes).withUnsafeBufferPointer { b in
                 a.count == range.count && a.baseAddress == b.baseAddress.map { $0 + range.lowerBound }
@@ -82,7 +91,7 @@ struct RequestView {
     /// `mutating` though it changes nothing: the evaluation holds the view `inout`, and a call to a non-mutating
     /// method of it passes a copy of the whole view (200 bytes), where a mutating one passes its address.
     mutating func name(of entry: Int, lowercasedIs key: String) -> Bool {
-        let range = self.nameRanges[entry]
+        let range = self.allEntries[entry].name
         guard !self.hasNonASCIIName else { return String(decoding: self.nameBytes(of: entry), as: UTF8.self).lowercased() == key }
         // Lower-casing ASCII keeps the length, so most names differ here.
         guard range.count == key.utf8.count else { return false }
@@ -101,7 +110,7 @@ struct RequestView {
     }
 
     private func nameBytes(of entry: Int) -> ArraySlice<UInt8> {
-        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.nameRanges[entry]]
+        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.allEntries[entry].name]
     }
 
     /// Whether a request has been parsed into this view (the empty view stands in until one is needed).
@@ -176,13 +185,11 @@ struct RequestView {
     }
 
     private mutating func reserve(_ count: Int) {
-        self.collections.reserveCapacity(count)
-        self.nameRanges.reserveCapacity(count)
-        self.valueRanges.reserveCapacity(count)
+        self.allEntries.reserveCapacity(count)
     }
 
     private mutating func addFields(_ fields: [FormFields.Field]) {
-        self.reserve(self.valueRanges.count + fields.count * 2)
+        self.reserve(self.allEntries.count + fields.count * 2)
         for (name, value) in fields { self.addMember(.args, names: .argNames, name, value) }
     }
 
@@ -194,16 +201,16 @@ struct RequestView {
             self.bodyBytes = buffer
         } else {
             self.headBytes = buffer
-            self.headEntryCount = self.collections.count
+            self.headEntryCount = self.allEntries.count
         }
         var starts = PerCollection(repeating: 0)
-        for collection in self.collections { starts[collection.ordinal + 1] += 1 }
+        for entry in self.allEntries { starts[entry.collection.ordinal + 1] += 1 }
         for ordinal in 0..<Self.collectionCount { starts[ordinal + 1] += starts[ordinal] }
-        var order = [Int](repeating: 0, count: self.collections.count)
+        var order = [Int](repeating: 0, count: self.allEntries.count)
         // `starts` doubles as each collection's next free place, then is restored by shifting back.
-        for (entry, collection) in self.collections.enumerated() {
-            order[starts[collection.ordinal]] = entry
-            starts[collection.ordinal] += 1
+        for (index, entry) in self.allEntries.enumerated() {
+            order[starts[entry.collection.ordinal]] = index
+            starts[entry.collection.ordinal] += 1
         }
         for ordinal in stride(from: Self.collectionCount, to: 0, by: -1) { starts[ordinal] = starts[ordinal - 1] }
         starts[0] = 0
@@ -223,9 +230,7 @@ struct RequestView {
     /// Adds an entry whose name and value are ranges of the phase's buffer.
     private mutating func add(_ collection: TargetSelector.Collection, name: Range<Int>, _ range: Range<Int>) {
         self.longestValue[collection.ordinal] = max(self.longestValue[collection.ordinal], range.count)
-        self.collections.append(collection)
-        self.nameRanges.append(name)
-        self.valueRanges.append(range)
+        self.allEntries.append(Entry(collection: collection, name: name, value: range))
     }
 
     private mutating func noteNonASCII(_ name: Range<Int>) {
