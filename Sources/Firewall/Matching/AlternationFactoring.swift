@@ -68,6 +68,8 @@ enum AlternationFactoring {
         }
     }
 
+    /// Reads the pattern recursively and copies it, rewriting the `(?:` groups that qualify; throws
+    /// ``Unsupported`` at the first construct it does not keep the meaning of.
     private struct Parser {
         let scalars: [Unicode.Scalar]
         var index = 0
