@@ -10,6 +10,10 @@ final class LiteralPrefilter: Sendable {
     private let hasBits: [Bool]
     /// 64-bit words per bit set.
     let words: Int
+    /// ``TransformTriggers/table`` and ``TransformTriggers/nextOffsets``, held here: a `static let` read checks
+    /// that it was initialized, twice per scan.
+    private let classTable = TransformTriggers.table
+    private let nextOffsets = TransformTriggers.nextOffsets
 
     /// Builds the prefilter for `sets`: condition `i` needs one of `sets[i]` (nil: not prefiltered).
     init(_ sets: [Set<[UInt8]>?]) {
@@ -71,8 +75,8 @@ final class LiteralPrefilter: Sendable {
                 self.automaton.transitions.withUnsafeBufferPointer { table in
                     self.bits.withUnsafeBufferPointer { bits in
                         self.hasBits.withUnsafeBufferPointer { hasBits in
-                            TransformTriggers.table.withUnsafeBufferPointer { classTable in
-                                TransformTriggers.nextOffsets.withUnsafeBufferPointer { nextOffsets in
+                            self.classTable.withUnsafeBufferPointer { classTable in
+                                self.nextOffsets.withUnsafeBufferPointer { nextOffsets in
                                     result.withUnsafeMutableBufferPointer { result in
                                         // Literals end on many bytes of ordinary text (single punctuation marks are
                                         // literals), so the first two words, all most rule sets need, are collected

@@ -196,15 +196,17 @@ enum Decoders {
 
     /// Standard or URL-safe base64, padding, spaces and line breaks ignored; nil when `input` holds another byte.
     static func base64(_ input: ArraySlice<UInt8>) -> [UInt8]? {
+        // The table is taken once: each read of a `static let` checks that it was initialized.
+        let values = Self.base64Values
         // Checked first, so a value that is not base64 costs no allocation.
-        guard !input.contains(where: { Self.base64Values[Int($0)] == Self.base64Invalid }) else { return nil }
+        guard !input.contains(where: { values[Int($0)] == Self.base64Invalid }) else { return nil }
         // Decoded in place: each output byte is written behind the sextets it came from.
         return Self.rewrittenInPlace(input) { bytes in
             var accumulator: UInt32 = 0
             var bits = 0
             var length = 0
             for index in bytes.indices {
-                let value = Self.base64Values[Int(bytes[index])]
+                let value = values[Int(bytes[index])]
                 guard value < 64 else { continue }
                 accumulator = accumulator << 6 | UInt32(value)
                 bits &+= 6
