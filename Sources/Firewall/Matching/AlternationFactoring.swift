@@ -3,7 +3,8 @@
 ///
 /// Rules list commands, functions and keywords this way, often a hundred or more. PCRE2 (JIT included) tries the
 /// alternatives of a group one by one, so a value that reaches such a group without matching (prose after a `;`
-/// for the command-injection rules) paid for every word: about 4,000 instructions a run.
+/// for the command-injection rules) paid for every word. On the benchmark's JSON POST, 31 regex runs cost 67,000
+/// instructions before the rewrite and 42,000 after it.
 ///
 /// The rewrite keeps whether a pattern matches a subject, which is all ``CompiledPattern/matches(_:)`` asks. It
 /// may change which alternative matches and where a match ends, so constructs for which that matters
