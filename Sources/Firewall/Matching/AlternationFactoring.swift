@@ -31,6 +31,8 @@ enum AlternationFactoring {
         var text = ""
         var atoms: [String] = []
         var isWord = true
+        /// Whether it is a word the trie takes: plain characters, at least one.
+        var joinsTrie: Bool { self.isWord && !self.atoms.isEmpty }
         /// Whether it sets options for the rest of its group (`(?i)`), which later alternatives inherit: its
         /// group keeps its order.
         var setsOptions = false
@@ -99,14 +101,14 @@ enum AlternationFactoring {
                 self.index += 1
                 alternatives.append(try self.sequence(inLookbehind: inLookbehind))
             }
-            let words = alternatives.filter { $0.isWord && !$0.atoms.isEmpty }
+            let words = alternatives.filter(\.joinsTrie)
             guard factor, !inLookbehind, words.count >= AlternationFactoring.minimumWords, !alternatives.contains(where: \.setsOptions) else {
                 return alternatives.map(\.text).joined(separator: "|")
             }
             let root = Node()
             for word in words { root.insert(word.atoms[...]) }
             self.changed = true
-            let others = alternatives.filter { !($0.isWord && !$0.atoms.isEmpty) }.map(\.text)
+            let others = alternatives.filter { !$0.joinsTrie }.map(\.text)
             return (root.branches + others).joined(separator: "|")
         }
 

@@ -51,11 +51,17 @@ struct RequestView {
         self.allEntries[entry].collection
     }
 
+    /// The bytes of entry `entry`'s phase, which its name and value are ranges of.
+    @inline(__always)
+    private func phaseBytes(of entry: Int) -> [UInt8] {
+        entry < self.headEntryCount ? self.headBytes : self.bodyBytes
+    }
+
     /// Entry `entry`'s raw value, a slice of its phase's bytes. Inlined: the evaluation holds the view `inout`,
     /// and a call would pass a copy of the whole view.
     @inline(__always)
     func value(_ entry: Int) -> ArraySlice<UInt8> {
-        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.allEntries[entry].value]
+        self.phaseBytes(of: entry)[self.allEntries[entry].value]
     }
 
     /// The length of entry `entry`'s raw value.
@@ -70,7 +76,7 @@ struct RequestView {
     func isRawValue(_ value: ArraySlice<UInt8>, of entry: Int) -> Bool {
         let range = self.allEntries[entry].value
         return value.withUnsafeBufferPointer { a in
-            (entry < self.headEntryCount ? self.headBytes : self.bodyBytes).withUnsafeBufferPointer { b in
+            self.phaseBytes(of: entry).withUnsafeBufferPointer { b in
                 a.count == range.count && a.baseAddress == b.baseAddress.map { $0 + range.lowerBound }
             }
         }
@@ -97,11 +103,11 @@ struct RequestView {
         guard range.count == key.utf8.count else { return false }
         var key = key
         return key.withUTF8 { key in
-            (entry < self.headEntryCount ? self.headBytes : self.bodyBytes).withUnsafeBufferPointer { bytes in
+            self.phaseBytes(of: entry).withUnsafeBufferPointer { bytes in
                 var offset = 0
                 while offset < key.count {
                     let byte = bytes[range.lowerBound &+ offset]
-                    guard (byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte) == key[offset] else { return false }
+                    guard AhoCorasick.fold(byte) == key[offset] else { return false }
                     offset &+= 1
                 }
                 return true
@@ -110,7 +116,7 @@ struct RequestView {
     }
 
     private func nameBytes(of entry: Int) -> ArraySlice<UInt8> {
-        (entry < self.headEntryCount ? self.headBytes : self.bodyBytes)[self.allEntries[entry].name]
+        self.phaseBytes(of: entry)[self.allEntries[entry].name]
     }
 
     /// Whether a request has been parsed into this view (the empty view stands in until one is needed).
@@ -121,8 +127,8 @@ struct RequestView {
 
     init(_ request: FirewallRequest) {
         self.isParsed = true
-        // Room for the usual request up front: grown from empty, the parallel arrays would reallocate five or six
-        // times each, a third of a plain GET's allocations. The buffer holds the head's bytes, and the query's
+        // Room for the usual request up front: grown from empty, the entries would reallocate five or six times,
+        // a share of a plain GET's allocations. The buffer holds the head's bytes, and the query's
         // decoded fields at most once more.
         let hasQuery = request.uri.utf8.contains(UInt8(ascii: "?"))
         let expected = 8 + request.headers.count * 2 + (hasQuery ? 16 : 0)
