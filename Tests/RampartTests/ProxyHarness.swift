@@ -42,6 +42,8 @@ enum EchoBackend {
 struct ProxyHarness: Sendable {
     let server: ProxyServer
     let port: Int
+    /// The `dead` upstream's port, held so that no other test's server can take it while this proxy runs.
+    let deadPort: RefusingPort
 
     static let policies = """
         policies:
@@ -62,7 +64,8 @@ struct ProxyHarness: Sendable {
         config.listen = ProxyConfig.Address(host: "127.0.0.1", port: 0)
         var backend = ProxyConfig.Upstream(name: "backend", servers: [ProxyConfig.Address(host: "127.0.0.1", port: backendPort)])
         backend.responseTimeout = 30
-        config.upstreams = [backend, ProxyConfig.Upstream(name: "dead", servers: [ProxyConfig.Address(host: "127.0.0.1", port: try freePort())])]
+        let deadPort = try RefusingPort()
+        config.upstreams = [backend, ProxyConfig.Upstream(name: "dead", servers: [ProxyConfig.Address(host: "127.0.0.1", port: deadPort.port)])]
         config.routes = [
             ProxyConfig.Route(name: "dead", pathPrefix: "/dead", upstream: "dead"),
             ProxyConfig.Route(name: "api", pathPrefix: "/api", upstream: "backend", stripPrefix: true),
@@ -84,7 +87,7 @@ struct ProxyHarness: Sendable {
             server = ProxyServer(config: config, firewall: firewall, rateLimiter: limiter, threads: 1, logger: Logger(label: "test-proxy"), accessLog: accessLog)
         }
         let address = try await server.start()
-        return ProxyHarness(server: server, port: address.port ?? 0)
+        return ProxyHarness(server: server, port: address.port ?? 0, deadPort: deadPort)
     }
 
     func stop() async throws {

@@ -330,10 +330,11 @@ import TestSupport
     }
 
     @Test func anIdempotentRequestIsRetriedOnAnotherServerAndTheDeadOneIsSkipped() async throws {
-        let deadPort = try freePort()
+        let deadPort = try RefusingPort()
+        defer { withExtendedLifetime(deadPort) {} }
         try await Self.withProxy(configure: { config in
             guard let live = config.upstreams.first?.servers.first else { return }
-            var pair = ProxyConfig.Upstream(name: "pair", servers: [ProxyConfig.Address(host: "127.0.0.1", port: deadPort), live])
+            var pair = ProxyConfig.Upstream(name: "pair", servers: [ProxyConfig.Address(host: "127.0.0.1", port: deadPort.port), live])
             pair.failureBackoff = 120  // long enough that a slow, busy test run cannot outlast it
             config.upstreams.append(pair)
             config.routes.insert(ProxyConfig.Route(name: "pair", pathPrefix: "/pair", upstream: "pair"), at: 0)
@@ -351,14 +352,21 @@ import TestSupport
 
     @Test func pooledConnectionsAreReusedAndClosedWhenIdleTooLong() async throws {
         try await Self.withProxy(configure: { config in
-            config.upstreams[0].idleTimeout = 0.5
+            // Long enough that a busy test run does not close the connection between two requests.
+            config.upstreams[0].idleTimeout = 2
         }) { proxy, _ in
             for _ in 0..<3 {
                 #expect(try await proxy.request("GET /app HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
             }
+            let idleSince = ContinuousClock.now
             #expect(try await proxy.server.idleUpstreamConnections() == 1, "three requests in a row share one upstream connection")
-            try await Task.sleep(for: .seconds(2))
-            #expect(try await proxy.server.idleUpstreamConnections() == 0)
+            var idle = 1
+            while idle > 0, ContinuousClock.now - idleSince < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(100))
+                idle = try await proxy.server.idleUpstreamConnections()
+            }
+            #expect(idle == 0, "the idle connection is closed")
+            #expect(ContinuousClock.now - idleSince >= .seconds(1.5), "not long before its idle timeout")
         }
     }
 

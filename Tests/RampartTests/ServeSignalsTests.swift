@@ -11,9 +11,11 @@ import TestSupport
         let log = rules.root + "/../rampart-access-\(UUID().uuidString).log"
         let adminPort = try freePort()
         let listenPort = try freePort()
+        let nowhere = try RefusingPort()
+        defer { withExtendedLifetime(nowhere) {} }
         try """
             upstreams:
-              nowhere: {servers: [127.0.0.1:\(try freePort())]}
+              nowhere: {servers: [127.0.0.1:\(nowhere.port)]}
             routes:
               - {path_prefix: /, upstream: nowhere}
             rules: \(rules.root)

@@ -58,7 +58,9 @@ import TestSupport
               - {name: lenient, match: {path_prefix: /app}, rate: 10/s, burst: 10, on_store_error: allow}
               - {name: strict, match: {path_prefix: /burst}, rate: 10/s, burst: 10, on_store_error: reject}
             """
-        let store = ProxyConfig.RateLimitStore.redis(ProxyConfig.Address(host: "127.0.0.1", port: try freePort()), timeout: 0.3)
+        let unreachable = try RefusingPort()
+        defer { withExtendedLifetime(unreachable) {} }
+        let store = ProxyConfig.RateLimitStore.redis(ProxyConfig.Address(host: "127.0.0.1", port: unreachable.port), timeout: 0.3)
         try await Self.withProxies(count: 1, policies: policies, store: store) { proxies, seen in
             let proxy = proxies[0]
             let lenient = try await proxy.request("GET /app/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")

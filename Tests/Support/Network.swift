@@ -14,6 +14,44 @@ public func freePort() throws -> Int {
     return port
 }
 
+/// A loopback port that refuses connections for as long as this value lives.
+///
+/// A port from ``freePort()`` is free only until someone binds it, and tests run in parallel: a "dead" backend
+/// port taken meanwhile by another test's server answers instead of refusing. This socket is bound to the port
+/// without `SO_REUSEADDR` and never listens, so the kernel answers each connection with a reset and no other
+/// socket can bind the port.
+public final class RefusingPort: Sendable {
+    /// The refusing port.
+    public let port: Int
+    private let descriptor: Int32
+
+    /// Binds a fresh loopback port without listening on it.
+    public init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else {
+            let code = POSIXErrorCode(rawValue: errno) ?? .EIO
+            close(descriptor)
+            throw POSIXError(code)
+        }
+        self.descriptor = descriptor
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit {
+        close(self.descriptor)
+    }
+}
+
 /// Waits until something accepts connections on 127.0.0.1:`port` (10 s at most).
 public func waitForPort(_ port: Int, while alive: () -> Bool = { true }) async throws {
     for _ in 0..<200 {
