@@ -272,6 +272,8 @@ public struct FirewallEvaluation {
         for (collection, range) in ruleSet.prefilterCollectionGroups.enumerated() where !range.isEmpty {
             let entries = self.view.entries(in: collection)
             var covered = self.collectionCovered[collection]
+            // A collection no prefilter chain transforms (the raw body) is scanned without its byte classes.
+            self.scanRawValues(entries.dropFirst(covered), summarizing: ruleSet.prefilterCollectionTriggers[collection] != 0)
             while covered < entries.count {
                 let entry = entries[entries.startIndex &+ covered]
                 let raw = self.rawScanRow(entry)
@@ -352,6 +354,55 @@ public struct FirewallEvaluation {
         let row = self.rawScanRow(entry)
         self.hitRow[entry &* self.slotCount &+ prefilterSlot] = Int32(row)
         return row
+    }
+
+    /// Scans the raw values of `entries` not scanned yet, each into a new row of `hits`, and keeps their byte
+    /// classes when `summarizing`.
+    ///
+    /// One pass over a collection's values with the tables, the bytes and the results held as pointers: scanned
+    /// one call at a time, each value paid for reaching them again (a retain, a release, a uniqueness check per
+    /// array written), as much as scanning a short value costs.
+    private mutating func scanRawValues(_ entries: ArraySlice<Int>, summarizing: Bool) {
+        let (words, slotCount) = (self.words, self.slotCount)
+        var pending = 0
+        for entry in entries where self.hitRow[entry &* slotCount] < 0 { pending &+= 1 }
+        guard pending > 0 else { return }
+        let firstRow = self.hits.count / words
+        self.hits.append(contentsOf: repeatElement(0, count: pending &* words))
+        // Taken out of `self` while written through pointers, so that the closures below need nothing of it.
+        var (hits, hitRow, byteClasses): ([UInt64], [Int32], [UInt32]) = ([], [], [])
+        swap(&hits, &self.hits)
+        swap(&hitRow, &self.hitRow)
+        swap(&byteClasses, &self.byteClasses)
+        let view = self.view
+        let prefilter = self.ruleSet.prefilter
+        view.withPhaseBytes { head, body in
+            hits.withUnsafeMutableBufferPointer { hits in
+                hitRow.withUnsafeMutableBufferPointer { hitRow in
+                    byteClasses.withUnsafeMutableBufferPointer { byteClasses in
+                        guard let results = hits.baseAddress else { return }
+                        prefilter.withScanner { scanner in
+                            var row = firstRow
+                            for entry in entries where hitRow[entry &* slotCount] < 0 {
+                                let (range, inHead) = view.valueRange(entry)
+                                let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
+                                let result = results + row &* words
+                                if summarizing {
+                                    byteClasses[entry] = scanner.scan(value, into: result)
+                                } else {
+                                    scanner.scanWithoutClasses(value, into: result)
+                                }
+                                hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
+                                row &+= 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        swap(&hits, &self.hits)
+        swap(&hitRow, &self.hitRow)
+        swap(&byteClasses, &self.byteClasses)
     }
 
     /// The row of entry `entry`'s raw value, scanning it (and summarizing its byte classes) the first time.

@@ -40,78 +40,124 @@ final class LiteralPrefilter: Sendable {
 
     /// The conditions whose literals occur in `value`, written into `into` (`words` words from `offset`); returns
     /// the value's byte classes (``TransformTriggers/classes(of:)``).
-    ///
-    /// The automaton's walk is written out here with every table held in a local pointer: this loop reads every
-    /// byte of every value a request carries, and the closure of ``AhoCorasick/walk(_:_:)`` kept the tables'
-    /// addresses on the stack, reloaded for each byte. The byte classes are summarized in the same pass, which
-    /// the evaluation needs for nearly every value it scans: two more loads per byte, beside a walk whose every
-    /// step waits for the previous one.
     @discardableResult
     func scan(_ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int) -> UInt32 {
-        self.scan(value, into: &result, offset: offset, summary: Summarized.self)
+        precondition(offset >= 0 && offset + self.words <= result.count, "a result row outside the array")
+        return value.withUnsafeBufferPointer { value in
+            result.withUnsafeMutableBufferPointer { result in
+                self.withScanner { $0.scan(value, into: result.baseAddress.unsafelyUnwrapped + offset) }
+            }
+        }
     }
 
     /// ``scan(_:into:offset:)`` without the byte classes, for values whose classes are not needed (a transform's
     /// output, a raw body): two loads a byte fewer.
     func scanWithoutClasses(_ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int) {
-        self.scan(value, into: &result, offset: offset, summary: NotSummarized.self)
+        precondition(offset >= 0 && offset + self.words <= result.count, "a result row outside the array")
+        value.withUnsafeBufferPointer { value in
+            result.withUnsafeMutableBufferPointer { result in
+                self.withScanner { $0.scanWithoutClasses(value, into: result.baseAddress.unsafelyUnwrapped + offset) }
+            }
+        }
     }
 
-    /// Whether a scan summarizes byte classes, as a type: each kind of scan is its own specialization of the
-    /// loop, with no test per byte.
-    private protocol ClassSummary { static var isOn: Bool { get } }
-    private enum Summarized: ClassSummary { static var isOn: Bool { true } }
-    private enum NotSummarized: ClassSummary { static var isOn: Bool { false } }
-
+    /// Calls `body` with a scanner that reads this prefilter's tables through pointers, valid during the call.
+    ///
+    /// An evaluation scans a hundred and more values at once; reaching the tables once for all of them, rather
+    /// than once per value, saves a retain, a release and a dozen loads per value.
     @inline(__always)
-    private func scan<Summary: ClassSummary>(
-        _ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int, summary: Summary.Type
-    ) -> UInt32 {
-        let words = self.words
-        let classCount = self.automaton.classCount
-        var byteClasses = TransformTriggers.any
-        value.withUnsafeBufferPointer { value in
-            self.automaton.byteClass.withUnsafeBufferPointer { classes in
-                self.automaton.transitions.withUnsafeBufferPointer { table in
-                    self.bits.withUnsafeBufferPointer { bits in
-                        self.hasBits.withUnsafeBufferPointer { hasBits in
-                            self.classTable.withUnsafeBufferPointer { classTable in
-                                self.nextOffsets.withUnsafeBufferPointer { nextOffsets in
-                                    result.withUnsafeMutableBufferPointer { result in
-                                        // Literals end on many bytes of ordinary text (single punctuation marks are
-                                        // literals), so the first two words, all most rule sets need, are collected
-                                        // in registers.
-                                        var first: UInt64 = 0
-                                        var second: UInt64 = 0
-                                        var state = 0
-                                        var previous = TransformTriggers.start
-                                        for byte in value {
-                                            state = Int(table[state &* classCount &+ Int(classes[Int(byte)])])
-                                            if Summary.isOn {
-                                                byteClasses |= classTable[previous &+ Int(byte)]
-                                                previous = Int(nextOffsets[Int(byte)])
-                                            }
-                                            guard hasBits[state] else { continue }
-                                            let base = state &* words
-                                            first |= bits[base]
-                                            guard words > 1 else { continue }
-                                            second |= bits[base &+ 1]
-                                            var word = 2
-                                            while word < words {
-                                                result[offset &+ word] |= bits[base &+ word]
-                                                word &+= 1
-                                            }
-                                        }
-                                        result[offset] |= first
-                                        if words > 1 { result[offset &+ 1] |= second }
-                                    }
-                                }
+    func withScanner<Result>(_ body: (Scanner) -> Result) -> Result {
+        self.automaton.byteClass.withUnsafeBufferPointer { classes in
+            self.automaton.transitions.withUnsafeBufferPointer { table in
+                self.bits.withUnsafeBufferPointer { bits in
+                    self.hasBits.withUnsafeBufferPointer { hasBits in
+                        self.classTable.withUnsafeBufferPointer { classTable in
+                            self.nextOffsets.withUnsafeBufferPointer { nextOffsets in
+                                body(
+                                    Scanner(
+                                        words: self.words, classCount: self.automaton.classCount, classes: classes, table: table,
+                                        bits: bits, hasBits: hasBits, classTable: classTable, nextOffsets: nextOffsets
+                                    )
+                                )
                             }
                         }
                     }
                 }
             }
         }
-        return byteClasses
+    }
+
+    /// The prefilter's tables as pointers, for scanning many values in one ``withScanner(_:)`` call; not to be
+    /// kept past it.
+    struct Scanner {
+        fileprivate let words: Int
+        fileprivate let classCount: Int
+        fileprivate let classes: UnsafeBufferPointer<UInt8>
+        fileprivate let table: UnsafeBufferPointer<Int32>
+        fileprivate let bits: UnsafeBufferPointer<UInt64>
+        fileprivate let hasBits: UnsafeBufferPointer<Bool>
+        fileprivate let classTable: UnsafeBufferPointer<UInt32>
+        fileprivate let nextOffsets: UnsafeBufferPointer<UInt16>
+
+        /// Sets the bits of the conditions whose literals occur in `value` in the `words` words at `result`;
+        /// returns the value's byte classes (``TransformTriggers/classes(of:)``).
+        ///
+        /// The automaton's walk is written out here with every table held in a local pointer: this loop reads
+        /// every byte of every value a request carries. The byte classes are summarized in the same pass, which
+        /// the evaluation needs for nearly every value it scans: two more loads per byte, beside a walk whose
+        /// every step waits for the previous one.
+        @inline(__always)
+        func scan(_ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>) -> UInt32 {
+            self.scan(value, into: result, summary: Summarized.self)
+        }
+
+        /// ``scan(_:into:)`` without the byte classes: two loads a byte fewer.
+        @inline(__always)
+        func scanWithoutClasses(_ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>) {
+            _ = self.scan(value, into: result, summary: NotSummarized.self)
+        }
+
+        @inline(__always)
+        private func scan<Summary: ClassSummary>(
+            _ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>, summary: Summary.Type
+        ) -> UInt32 {
+            let words = self.words
+            let classCount = self.classCount
+            let (classes, table, bits, hasBits) = (self.classes, self.table, self.bits, self.hasBits)
+            let (classTable, nextOffsets) = (self.classTable, self.nextOffsets)
+            var byteClasses = TransformTriggers.any
+            // Literals end on many bytes of ordinary text (single punctuation marks are literals), so the first
+            // two words, all most rule sets need, are collected in registers.
+            var first: UInt64 = 0
+            var second: UInt64 = 0
+            var state = 0
+            var previous = TransformTriggers.start
+            for byte in value {
+                state = Int(table[state &* classCount &+ Int(classes[Int(byte)])])
+                if Summary.isOn {
+                    byteClasses |= classTable[previous &+ Int(byte)]
+                    previous = Int(nextOffsets[Int(byte)])
+                }
+                guard hasBits[state] else { continue }
+                let base = state &* words
+                first |= bits[base]
+                guard words > 1 else { continue }
+                second |= bits[base &+ 1]
+                var word = 2
+                while word < words {
+                    result[word] |= bits[base &+ word]
+                    word &+= 1
+                }
+            }
+            result[0] |= first
+            if words > 1 { result[1] |= second }
+            return byteClasses
+        }
     }
 }
+
+/// Whether a scan summarizes byte classes, as a type: each kind of scan is its own specialization of the loop,
+/// with no test per byte.
+private protocol ClassSummary { static var isOn: Bool { get } }
+private enum Summarized: ClassSummary { static var isOn: Bool { true } }
+private enum NotSummarized: ClassSummary { static var isOn: Bool { false } }

@@ -64,6 +64,20 @@ struct RequestView {
         self.phaseBytes(of: entry)[self.allEntries[entry].value]
     }
 
+    /// Calls `body` with the head's bytes and the body's, which raw values are ranges of (``valueRange(_:)``).
+    @inline(__always)
+    func withPhaseBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        self.headBytes.withUnsafeBufferPointer { head in
+            self.bodyBytes.withUnsafeBufferPointer { bodyBytes in body(head, bodyBytes) }
+        }
+    }
+
+    /// Where entry `entry`'s raw value is: a range of the head's bytes (`inHead`) or of the body's.
+    @inline(__always)
+    func valueRange(_ entry: Int) -> (range: Range<Int>, inHead: Bool) {
+        (self.allEntries[entry].value, entry < self.headEntryCount)
+    }
+
     /// The length of entry `entry`'s raw value.
     @inline(__always)
     func valueCount(_ entry: Int) -> Int {
