@@ -75,6 +75,22 @@ struct TransformTests {
         #expect(names == (0...12).map { "l.\($0)" })
     }
 
+    @Test func jsonNamesStayWithinABudgetWhenPathsAreLong() {
+        // A 100 KB key holding 20,000 elements: whole paths would take 2 GB.
+        let key = String(repeating: "k", count: 100_000)
+        let body = "{\"\(key)\":[" + Array(repeating: "1", count: 20_000).joined(separator: ",") + "]}"
+        var buffer = ValueBuffer()
+        let text = buffer.append(body.utf8)
+        let fields = JSONFields.flatten(text, in: &buffer)
+        #expect(fields.count == 20_000, "every value is still a field")
+        let names = fields.map { String(decoding: buffer[$0.name], as: UTF8.self) }
+        #expect(names.first == key + ".0", "whole paths while the budget lasts")
+        #expect(names.last == "19999", "then the last component")
+        let budget = JSONFields.nameBudget(forBodyOf: text.count)
+        #expect(names.reduce(0) { $0 + $1.utf8.count } <= budget + 20_000 * 5)
+        #expect(buffer.count <= text.count + budget + 20_000 * 5)
+    }
+
     @Test func htmlEntitiesNamedDecimalAndHex() {
         #expect(self.run(.htmlEntityDecode, "&lt;script&gt;alert(&#39;x&#x27;)&LT;/script&gt") == "<script>alert('x')</script>")
         #expect(self.run(.htmlEntityDecode, "&#106&#97&#118&#x61;script:") == "javascript:")

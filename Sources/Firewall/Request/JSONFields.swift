@@ -4,19 +4,34 @@
 /// It reads the body where it was copied into the phase's ``ValueBuffer``: a string without escapes, a number
 /// or a literal is a range of the body itself; escaped strings and the paths are appended. Invalid JSON stops
 /// it, keeping what was read so far, and nesting deeper than 64 levels is not followed.
-struct JSONFields {
+///
+/// Every field's name is its whole path, so the names of a body can far outgrow it: a 100 KB key holding an
+/// array of 400,000 ones would need 40 GB. Once the names reach ``nameBudget(forBodyOf:)``, each further field
+/// is named by its last component only (its key, or its array position), which keeps the names within a few
+/// times the body while every value is still inspected.
+struct JSONFields: ~Copyable {
     /// The buffer's bytes, read through a pointer for the whole scan: nothing is appended to the buffer until
     /// the scan ends, so the pointer stays valid, and each byte read is one load.
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index: Int
     private let end: Int
     /// The path of the value being read, its components joined by `.`.
-    private var path: [UInt8] = []
-    /// Unescaped strings and paths, appended to the buffer after the scan: byte `i` of it will be byte
+    private var path: ScratchBytes
+    /// Where the path's last component starts.
+    private var componentStart = 0
+    /// Unescaped strings and names, appended to the buffer after the scan: byte `i` of it will be byte
     /// `outputStart + i` of the buffer, which is how ranges into it are written.
-    private var output: [UInt8] = []
+    private var output: ScratchBytes
     private let outputStart: Int
     private var fields: [FormFields.Field] = []
+    /// Bytes of names written so far, and how many whole paths may take.
+    private var nameBytes = 0
+    private let nameBudget: Int
+
+    /// The bytes of full paths a body of `count` bytes may name its fields with.
+    static func nameBudget(forBodyOf count: Int) -> Int {
+        max(64 * 1024, count.multipliedReportingOverflow(by: 4).overflow ? Int.max : count * 4)
+    }
 
     /// The fields of the JSON text at `range` of `buffer`, whose names and unescaped strings are appended to it.
     static func flatten(_ range: Range<Int>, in buffer: inout ValueBuffer) -> [FormFields.Field] {
@@ -24,7 +39,7 @@ struct JSONFields {
         let (fields, output) = buffer.bytes.withUnsafeBufferPointer { bytes in
             var scanner = JSONFields(bytes: bytes, range: range, outputStart: outputStart)
             _ = scanner.value(depth: 0)
-            return (scanner.fields, scanner.output)
+            return (scanner.takeFields(), Array(scanner.output.bytes))
         }
         buffer.append(output)
         return fields
@@ -36,11 +51,18 @@ struct JSONFields {
         self.index = range.lowerBound
         self.end = range.upperBound
         self.outputStart = outputStart
+        self.nameBudget = Self.nameBudget(forBodyOf: range.count)
         // A field takes six bytes of JSON at least (`"a":1,`); paths and unescaped strings are rarely longer than
         // the text.
         self.fields.reserveCapacity(range.count / 16)
-        self.output.reserveCapacity(range.count)
-        self.path.reserveCapacity(64)
+        self.output = ScratchBytes(capacity: range.count)
+        self.path = ScratchBytes(capacity: 64)
+    }
+
+    private mutating func takeFields() -> [FormFields.Field] {
+        var fields: [FormFields.Field] = []
+        swap(&fields, &self.fields)
+        return fields
     }
 
     private mutating func skipSpace() {
@@ -52,6 +74,7 @@ struct JSONFields {
     private mutating func enterChild() -> Int {
         let mark = self.path.count
         if mark > 0 { self.path.append(UInt8(ascii: ".")) }
+        self.componentStart = self.path.count
         return mark
     }
 
@@ -63,7 +86,10 @@ struct JSONFields {
     /// Ends a field whose value is at `value` (in the text or the output); its name is the path.
     private mutating func addField(_ value: Range<Int>) {
         let name = self.outputStart &+ self.output.count
-        self.output.append(contentsOf: self.path)
+        var path = self.path.bytes
+        if self.nameBytes &+ path.count > self.nameBudget { path = UnsafeBufferPointer(rebasing: path[self.componentStart...]) }
+        self.nameBytes &+= path.count
+        self.output.append(path)
         self.fields.append((name..<(self.outputStart &+ self.output.count), value))
     }
 
@@ -130,10 +156,10 @@ struct JSONFields {
         _ = self.enterChild()
         if key.lowerBound >= self.outputStart {
             // An escaped name: its unescaped bytes move from the output to the path.
-            self.path.append(contentsOf: self.output[(key.lowerBound &- self.outputStart)...])
-            self.output.removeSubrange(outputCount...)
+            self.path.append(UnsafeBufferPointer(rebasing: self.output.bytes[(key.lowerBound &- self.outputStart)...]))
+            self.output.truncate(to: outputCount)
         } else {
-            self.path.append(contentsOf: self.contents(of: key))
+            self.path.append(self.contents(of: key))
         }
         return true
     }
@@ -148,15 +174,14 @@ struct JSONFields {
         return separator == UInt8(ascii: ",") ? false : nil
     }
 
-    /// Cuts the path back to `mark`. One byte at a time: `removeLast(_:)` goes through the general
-    /// `replaceSubrange`, which costs more than a short component's bytes.
+    /// Cuts the path back to `mark`.
     private mutating func leaveChild(_ mark: Int) {
-        while self.path.count > mark { self.path.removeLast() }
+        self.path.truncate(to: mark)
     }
 
     /// Appends the decimal digits of an array position, most significant first (`String(position)` costs more
     /// than the rest of a short field).
-    private static func appendDecimal(_ position: Int, to path: inout [UInt8]) {
+    private static func appendDecimal(_ position: Int, to path: inout ScratchBytes) {
         var divisor = 1
         while divisor <= position / 10 { divisor &*= 10 }
         var rest = position
@@ -178,16 +203,18 @@ struct JSONFields {
         self.index &+= 1
         // Most strings have no escapes: they are their own bytes in the text.
         let start = self.index
-        while self.index < self.end, self.bytes[self.index] != UInt8(ascii: "\""), self.bytes[self.index] != UInt8(ascii: "\\") {
-            self.index &+= 1
-        }
+        // In locals: the loop reads every byte of every string, and `self` is reached through a pointer.
+        var index = start
+        let (bytes, end) = (self.bytes, self.end)
+        while index < end, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") { index &+= 1 }
+        self.index = index
         guard self.index < self.end else { return nil }
         if self.bytes[self.index] == UInt8(ascii: "\"") {
             self.index &+= 1
             return start..<(self.index &- 1)
         }
         let unescaped = self.outputStart &+ self.output.count
-        self.output.append(contentsOf: self.contents(of: start..<self.index))
+        self.output.append(self.contents(of: start..<self.index))
         while self.index < self.end {
             let byte = self.bytes[self.index]
             self.index &+= 1
@@ -213,7 +240,8 @@ struct JSONFields {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     self.index &+= 6
                 }
-                self.output.append(contentsOf: String(Unicode.Scalar(UInt32(scalar)).map(Character.init) ?? "\u{FFFD}").utf8)
+                var character = String(Unicode.Scalar(UInt32(scalar)).map(Character.init) ?? "\u{FFFD}")
+                character.withUTF8 { self.output.append($0) }
             default: self.output.append(escape)
             }
         }
