@@ -266,25 +266,22 @@ public struct FirewallEvaluation {
         let ruleSet = self.ruleSet
         let groups = ruleSet.prefilterGroups
         let masks = ruleSet.prefilterGroupMasks
-        let collectionMasks = ruleSet.prefilterCollectionMasks
         let triggeredGroups = ruleSet.prefilterTriggeredGroups
         let groupWords = ruleSet.prefilterGroupWords
         for (collection, range) in ruleSet.prefilterCollectionGroups.enumerated() where !range.isEmpty {
             let entries = self.view.entries(in: collection)
-            var covered = self.collectionCovered[collection]
+            let uncovered = entries.dropFirst(self.collectionCovered[collection])
+            guard !uncovered.isEmpty else { continue }
+            self.collectionCovered[collection] = entries.count
             // A collection no prefilter chain transforms (the raw body) is scanned without its byte classes.
-            self.scanRawValues(entries.dropFirst(covered), summarizing: ruleSet.prefilterCollectionTriggers[collection] != 0)
-            while covered < entries.count {
-                let entry = entries[entries.startIndex &+ covered]
-                let raw = self.rawScanRow(entry)
-                for word in 0..<words {
-                    let hits = self.hits[raw &* words &+ word]
-                    entryHits[entry &* words &+ word] = hits
-                    candidates[word] |= hits & collectionMasks[collection &* words &+ word]
-                }
+            let triggers = ruleSet.prefilterCollectionTriggers[collection]
+            self.coverRawValues(uncovered, of: collection, summarizing: triggers != 0, candidates, entryHits, collectionHits)
+            guard triggers != 0 else { continue }
+            for entry in uncovered {
                 // Classes that trigger none of the collection's groups are masked off; often none are left.
-                let triggers = ruleSet.prefilterCollectionTriggers[collection]
-                let classes = triggers == 0 ? 0 : self.classes(of: entry) & triggers
+                let classes = self.classes(of: entry) & triggers
+                guard classes != 0 else { continue }
+                let raw = Int(self.hitRow[entry &* self.slotCount])
                 for groupWord in 0..<groupWords {
                     var triggered: UInt64 = 0
                     var remaining = classes
@@ -305,9 +302,7 @@ public struct FirewallEvaluation {
                     }
                 }
                 for word in 0..<words { collectionHits[collection &* words &+ word] |= entryHits[entry &* words &+ word] }
-                covered += 1
             }
-            self.collectionCovered[collection] = covered
         }
     }
 
@@ -356,17 +351,20 @@ public struct FirewallEvaluation {
         return row
     }
 
-    /// Scans the raw values of `entries` not scanned yet, each into a new row of `hits`, and keeps their byte
-    /// classes when `summarizing`.
+    /// Scans the raw values of `entries` (of collection `collection`) not scanned yet, each into a new row of
+    /// `hits`, keeping their byte classes when `summarizing`; then adds each value's row to its `entryHits`, to
+    /// `candidates` (masked by the collection's groups) and to the collection's `collectionHits`.
     ///
     /// One pass over a collection's values with the tables, the bytes and the results held as pointers: scanned
     /// one call at a time, each value paid for reaching them again (a retain, a release, a uniqueness check per
     /// array written), as much as scanning a short value costs.
-    private mutating func scanRawValues(_ entries: ArraySlice<Int>, summarizing: Bool) {
+    private mutating func coverRawValues(
+        _ entries: ArraySlice<Int>, of collection: Int, summarizing: Bool, _ candidates: UnsafeMutableBufferPointer<UInt64>,
+        _ entryHits: UnsafeMutableBufferPointer<UInt64>, _ collectionHits: UnsafeMutableBufferPointer<UInt64>
+    ) {
         let (words, slotCount) = (self.words, self.slotCount)
         var pending = 0
         for entry in entries where self.hitRow[entry &* slotCount] < 0 { pending &+= 1 }
-        guard pending > 0 else { return }
         let firstRow = self.hits.count / words
         self.hits.append(contentsOf: repeatElement(0, count: pending &* words))
         // Taken out of `self` while written through pointers, so that the closures below need nothing of it.
@@ -376,24 +374,36 @@ public struct FirewallEvaluation {
         swap(&byteClasses, &self.byteClasses)
         let view = self.view
         let prefilter = self.ruleSet.prefilter
+        let masks = self.ruleSet.prefilterCollectionMasks
         view.withPhaseBytes { head, body in
             hits.withUnsafeMutableBufferPointer { hits in
                 hitRow.withUnsafeMutableBufferPointer { hitRow in
                     byteClasses.withUnsafeMutableBufferPointer { byteClasses in
-                        guard let results = hits.baseAddress else { return }
-                        prefilter.withScanner { scanner in
-                            var row = firstRow
-                            for entry in entries where hitRow[entry &* slotCount] < 0 {
-                                let (range, inHead) = view.valueRange(entry)
-                                let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
-                                let result = results + row &* words
-                                if summarizing {
-                                    byteClasses[entry] = scanner.scan(value, into: result)
-                                } else {
-                                    scanner.scanWithoutClasses(value, into: result)
+                        masks.withUnsafeBufferPointer { masks in
+                            guard let results = hits.baseAddress else { return }
+                            prefilter.withScanner { scanner in
+                                var next = firstRow
+                                for entry in entries {
+                                    var row = Int(hitRow[entry &* slotCount])
+                                    if row < 0 {
+                                        row = next
+                                        next &+= 1
+                                        let (range, inHead) = view.valueRange(entry)
+                                        let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
+                                        if summarizing {
+                                            byteClasses[entry] = scanner.scan(value, into: results + row &* words)
+                                        } else {
+                                            scanner.scanWithoutClasses(value, into: results + row &* words)
+                                        }
+                                        hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
+                                    }
+                                    for word in 0..<words {
+                                        let found = results[row &* words &+ word]
+                                        entryHits[entry &* words &+ word] = found
+                                        candidates[word] |= found & masks[collection &* words &+ word]
+                                        collectionHits[collection &* words &+ word] |= found
+                                    }
                                 }
-                                hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
-                                row &+= 1
                             }
                         }
                     }
