@@ -358,6 +358,7 @@ public struct FirewallEvaluation {
     /// One pass over a collection's values with the tables, the bytes and the results held as pointers: scanned
     /// one call at a time, each value paid for reaching them again (a retain, a release, a uniqueness check per
     /// array written), as much as scanning a short value costs.
+    @inline(never)
     private mutating func coverRawValues(
         _ entries: ArraySlice<Int>, of collection: Int, summarizing: Bool, _ candidates: UnsafeMutableBufferPointer<UInt64>,
         _ entryHits: UnsafeMutableBufferPointer<UInt64>, _ collectionHits: UnsafeMutableBufferPointer<UInt64>

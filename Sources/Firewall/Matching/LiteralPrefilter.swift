@@ -108,20 +108,25 @@ final class LiteralPrefilter: Sendable {
         /// every step waits for the previous one.
         @inline(__always)
         func scan(_ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>) -> UInt32 {
-            self.scan(value, into: result, summary: Summarized.self)
+            self.words == 1
+                ? self.scan(value, into: result, summary: Summarized.self, width: OneWord.self)
+                : self.scan(value, into: result, summary: Summarized.self, width: ManyWords.self)
         }
 
         /// ``scan(_:into:)`` without the byte classes: two loads a byte fewer.
         @inline(__always)
         func scanWithoutClasses(_ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>) {
-            _ = self.scan(value, into: result, summary: NotSummarized.self)
+            _ =
+                self.words == 1
+                ? self.scan(value, into: result, summary: NotSummarized.self, width: OneWord.self)
+                : self.scan(value, into: result, summary: NotSummarized.self, width: ManyWords.self)
         }
 
         @inline(__always)
-        private func scan<Summary: ClassSummary>(
-            _ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>, summary: Summary.Type
+        private func scan<Summary: ClassSummary, Width: ResultWidth>(
+            _ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>, summary: Summary.Type, width: Width.Type
         ) -> UInt32 {
-            let words = self.words
+            let words = Width.isOneWord ? 1 : self.words
             let classCount = self.classCount
             let (classes, table, bits, hasBits) = (self.classes, self.table, self.bits, self.hasBits)
             let (classTable, nextOffsets) = (self.classTable, self.nextOffsets)
@@ -139,9 +144,9 @@ final class LiteralPrefilter: Sendable {
                     previous = Int(nextOffsets[Int(byte)])
                 }
                 guard hasBits[state] else { continue }
-                let base = state &* words
+                let base = Width.isOneWord ? state : state &* words
                 first |= bits[base]
-                guard words > 1 else { continue }
+                guard !Width.isOneWord, words > 1 else { continue }
                 second |= bits[base &+ 1]
                 var word = 2
                 while word < words {
@@ -150,7 +155,7 @@ final class LiteralPrefilter: Sendable {
                 }
             }
             result[0] |= first
-            if words > 1 { result[1] |= second }
+            if !Width.isOneWord, words > 1 { result[1] |= second }
             return byteClasses
         }
     }
@@ -161,3 +166,9 @@ final class LiteralPrefilter: Sendable {
 private protocol ClassSummary { static var isOn: Bool { get } }
 private enum Summarized: ClassSummary { static var isOn: Bool { true } }
 private enum NotSummarized: ClassSummary { static var isOn: Bool { false } }
+
+/// Whether a scan's rule set needs one result word (64 conditions or fewer, the usual case), as a type: the
+/// one-word loop keeps fewer values live, and they fit in registers.
+private protocol ResultWidth { static var isOneWord: Bool { get } }
+private enum OneWord: ResultWidth { static var isOneWord: Bool { true } }
+private enum ManyWords: ResultWidth { static var isOneWord: Bool { false } }
