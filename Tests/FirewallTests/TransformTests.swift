@@ -75,6 +75,22 @@ struct TransformTests {
         #expect(names == (0...12).map { "l.\($0)" })
     }
 
+    /// Strings are searched sixteen bytes at a time for their end or an escape: escapes at every distance from a
+    /// string's start and from the body's end, against Foundation's parser.
+    @Test func jsonStringsOfEveryLengthAgreeWithFoundation() throws {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "b", " ", "\\\"", "\\\\", "\\n", "\\u00e9", "é"]
+        for _ in 0..<500 {
+            let text = (0..<Int.random(in: 0...48, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "a" }.joined()
+            let body = "{\"k\":\"\(text)\"}"
+            var buffer = ValueBuffer()
+            let fields = JSONFields.flatten(buffer.append(body.utf8), in: &buffer)
+            let expected = try #require(JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String])
+            #expect(fields.count == 1)
+            #expect(fields.map { String(decoding: buffer[$0.value], as: UTF8.self) } == [expected["k"]], "body \(body)")
+        }
+    }
+
     @Test func jsonNamesStayWithinABudgetWhenPathsAreLong() {
         // A 100 KB key holding 20,000 elements: whole paths would take 2 GB.
         let key = String(repeating: "k", count: 100_000)
