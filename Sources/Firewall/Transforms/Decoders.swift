@@ -370,9 +370,12 @@ enum Decoders {
     /// Copying the bytes with `Array(_:)` reaches specialized code; `map` and `init(unsafeUninitializedCapacity:)`
     /// reach the standard library's unspecialized allocation, which looks the array's generic metadata up at run
     /// time, about 300 instructions more per value (BENCHMARKS.md, session 7).
-    static func rewrittenInPlace(_ input: ArraySlice<UInt8>, _ rewrite: (inout UnsafeMutableBufferPointer<UInt8>) -> Int) -> [UInt8] {
+    ///
+    /// `rewrite` gets the buffer by value, not `inout`: a write through an `inout` buffer might change the
+    /// buffer's own address and length, so both were loaded again for every byte.
+    static func rewrittenInPlace(_ input: ArraySlice<UInt8>, _ rewrite: (UnsafeMutableBufferPointer<UInt8>) -> Int) -> [UInt8] {
         var output = Array(input)
-        let kept = output.withUnsafeMutableBufferPointer(rewrite)
+        let kept = output.withUnsafeMutableBufferPointer { rewrite($0) }
         output.removeLast(output.count - kept)
         return output
     }
