@@ -6,9 +6,10 @@ import Glibc
 #endif
 
 /// The cost of evaluating the default rule set on one request, single-threaded: ns and heap allocations per
-/// request for a plain GET, a GET with a 10-argument query and a 2 KB JSON POST.
+/// request for a plain GET, a GET with a 10-argument query, a 2 KB JSON POST, and the 2 KB JSON POST of the
+/// proxy benchmark (`make bench-proxy`).
 ///
-///     firewall-bench [rules directory, default rules/firewall] [iterations, default 20000] [only: case number, 1-3]
+///     firewall-bench [rules directory, default rules/firewall] [iterations, default 20000] [only: case number, 1-4]
 let arguments = CommandLine.arguments
 let rulesPath = arguments.count > 1 ? arguments[1] : "rules/firewall"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000
@@ -38,6 +39,24 @@ func jsonBody(bytes target: Int) -> [UInt8] {
     return Array(#"{"customer":{"id":42,"email":"jane@example.com"},"items":[\#(items.joined(separator: ","))]}"#.utf8)
 }
 
+/// The 2,048-byte body `../shared/bench/reference.sh` posts in its `post2k` workload (its wrk script, written
+/// out the same way): 29 order items of four fields, a user object and padding, 120 fields in all.
+func referenceBody() -> [UInt8] {
+    var body = #"{"user":{"id":42,"name":"alice","email":"alice@example.com"},"items":["#
+    var index = 0
+    while true {
+        let sku = String(repeating: "0", count: max(0, 5 - String(index * 7).count)) + String(index * 7)
+        let item = #"{"id":\#(index),"sku":"SKU-\#(sku)","qty":\#(index % 5 + 1),"note":"regular order item"}"#
+        if body.utf8.count + item.utf8.count + 16 > 2048 { break }
+        if index > 0 { body += "," }
+        body += item
+        index += 1
+    }
+    body += #"],"pad":""#
+    body += String(repeating: "x", count: 2048 - body.utf8.count - 2) + #""}"#
+    return Array(body.utf8)
+}
+
 let cases: [(String, FirewallRequest)] = [
     ("GET, 5 headers", FirewallRequest(method: "GET", uri: "/api/teams/1", headers: browserHeaders, clientAddress: "198.51.100.7")),
     (
@@ -53,6 +72,13 @@ let cases: [(String, FirewallRequest)] = [
         FirewallRequest(
             method: "POST", uri: "/api/orders", headers: browserHeaders + [("Content-Type", "application/json"), ("Content-Length", "2048")],
             body: jsonBody(bytes: 2048), clientAddress: "198.51.100.7"
+        )
+    ),
+    (
+        "POST, reference.sh's 2 KB JSON",
+        FirewallRequest(
+            method: "POST", uri: "/api", headers: browserHeaders + [("Content-Type", "application/json"), ("Content-Length", "2048")],
+            body: referenceBody(), clientAddress: "198.51.100.7"
         )
     ),
 ]
