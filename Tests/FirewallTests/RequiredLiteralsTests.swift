@@ -33,6 +33,58 @@ import Testing
         #expect(RequiredLiterals.of(pattern) == Set(expected.map { Array($0.utf8) }))
     }
 
+    /// After `compress_whitespace`, `\s` is a space and a run of them one space, so words around it join.
+    @Test(arguments: [
+        (#"\border\s+by\s+\d"#, ["order by "]),
+        (#"a\s*b"#, ["ab", "a b"]),
+        (#"\binsert\s+into\b|\bdelete\s+from\b"#, ["insert into", "delete from"]),
+        (#"x[\s,]y"#, ["x y", "x,y"]),
+        // Only `\s` and spaces: another repeated byte is required once, and ends the literal.
+        (#"select\t+from"#, ["select\t"]),
+    ] as [(String, Set<String>)])
+    func joinsWordsAcrossCompressedWhitespace(pattern: String, expected: Set<String>) {
+        #expect(RequiredLiterals.of(pattern, whitespaceCompressed: true) == Set(expected.map { Array($0.utf8) }))
+    }
+
+    @Test func onlyAChainEndingInCompressWhitespaceCountsAsCompressed() {
+        #expect(RuleSet.compressesWhitespace([.urlDecode, .compressWhitespace]))
+        #expect(RuleSet.compressesWhitespace([.compressWhitespace, .lowercase]))
+        #expect(!RuleSet.compressesWhitespace([.compressWhitespace, .removeNulls]), "a removed NUL can join two spaces")
+        #expect(!RuleSet.compressesWhitespace([.compressWhitespace, .urlDecode]), "%20 decodes to another space")
+        #expect(!RuleSet.compressesWhitespace([.urlDecode]))
+    }
+
+    /// Where a default rule's chain compresses whitespace, a value its regex matches after the chain holds one
+    /// of the literals found for compressed whitespace: random values with every kind of whitespace, against
+    /// PCRE2.
+    @Test func compressedWhitespaceLiteralsAreSoundOnTheDefaultRules() throws {
+        let set = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+        let rules = set.rules.compactMap { rule -> (Int, CompiledPattern, [Transform], Set<[UInt8]>)? in
+            guard case .regex(let pattern) = rule.condition.operator, RuleSet.compressesWhitespace(rule.condition.transforms),
+                let literals = RequiredLiterals.of(pattern.source, whitespaceCompressed: true)
+            else { return nil }
+            return (rule.id, pattern, rule.condition.transforms, literals)
+        }
+        #expect(rules.count >= 5, "the default SQL rules compress whitespace")
+        let pieces = [
+            "order", "by", "group", "select", "from", "insert", "into", "delete", "union", "all", "drop", "table", "1", "'", "\"",
+            "(", ")", "--", ";", "#", "=", "*", "x", "@@version", "where", " ", "  ", "\t", "\n", "\r\n ", "\u{0B}", "%20", "%09",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        var matched = 0
+        for _ in 0..<4_000 {
+            let value = (0..<Int.random(in: 1...10, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "x" }.joined()
+            for (id, pattern, transforms, literals) in rules {
+                let transformed = Transform.apply(transforms, to: Array(value.utf8))
+                guard (try? pattern.matches(transformed)) == true else { continue }
+                matched += 1
+                let folded = transformed.map(AhoCorasick.fold)
+                #expect(literals.contains { folded.firstRange(of: $0) != nil }, "rule \(id): \(value.debugDescription)")
+            }
+        }
+        #expect(matched > 50, "the random values reach the regexes")
+    }
+
     @Test func keepsBytesThatAreNotUTF8() {
         // Java's serialization magic: the literal is the raw bytes, not their UTF-8 encoding or a replacement.
         #expect(RequiredLiterals.of(#"\xac\xed\x00\x05|rO0AB"#) == [[0xAC, 0xED, 0x00, 0x05], Array("ro0ab".utf8)])

@@ -153,7 +153,8 @@ public final class RuleSet: Sendable {
                 let prefilterTransforms = condition.transforms.filter { $0 != .lowercase }
                 let slot = prefilterSlot(intern(prefilterTransforms))
                 var bit: Int?
-                if !condition.negated, let literals = Self.requiredLiterals(condition.operator),
+                if !condition.negated,
+                    let literals = Self.requiredLiterals(condition.operator, whitespaceCompressed: Self.compressesWhitespace(condition.transforms)),
                     Self.worthPrefiltering(literals, targets: condition.targets)
                 {
                     bit = literalSets.count
@@ -237,10 +238,11 @@ public final class RuleSet: Sendable {
 
     /// Literals one of which any value the operator accepts must contain (ignoring ASCII case, lower-cased);
     /// nil when unknown.
-    static func requiredLiterals(_ operator: RuleOperator) -> Set<[UInt8]>? {
+    /// `whitespaceCompressed`: the chain ends in `compress_whitespace` (``compressesWhitespace(_:)``).
+    static func requiredLiterals(_ operator: RuleOperator, whitespaceCompressed: Bool = false) -> Set<[UInt8]>? {
         let literals: Set<[UInt8]>?
         switch `operator` {
-        case .regex(let pattern): literals = RequiredLiterals.of(pattern.source)
+        case .regex(let pattern): literals = RequiredLiterals.of(pattern.source, whitespaceCompressed: whitespaceCompressed)
         case .phrases(let matcher): literals = Set(matcher.phrases.map { $0.utf8.map(AhoCorasick.fold) })
         case .contains(let bytes), .beginsWith(let bytes), .endsWith(let bytes), .equals(let bytes):
             literals = [bytes.map(AhoCorasick.fold)]
@@ -248,6 +250,14 @@ public final class RuleSet: Sendable {
         }
         guard let literals, !literals.isEmpty, !literals.contains(where: \.isEmpty) else { return nil }
         return literals
+    }
+
+    /// Whether every run of whitespace in `transforms`' output is one space: the chain has `compress_whitespace`
+    /// with only `lowercase` after it (`remove_nulls` after it could join two spaces, `url_decode` make more).
+    /// The prefilter scans the chain without its `lowercase` steps, which compresses as much.
+    static func compressesWhitespace(_ transforms: [Transform]) -> Bool {
+        guard let last = transforms.lastIndex(of: .compressWhitespace) else { return false }
+        return transforms[(last + 1)...].allSatisfy { $0 == .lowercase }
     }
 
     /// The fewest bytes a value needs before `transforms` can turn it into `length` bytes or more; 0 when a

@@ -14,8 +14,13 @@ import Darwin
 enum RequiredLiterals {
     /// The literal set for `pattern` (byte strings: a pattern may require bytes that are not UTF-8, such as
     /// `\xac\xed`), or nil when no sound one is found.
-    static func of(_ pattern: String) -> Set<[UInt8]>? {
+    ///
+    /// With `whitespaceCompressed`, the values the pattern reads have been through `compress_whitespace` (and at
+    /// most `lowercase` after it): every run of whitespace is one space, so `\s` is a space and `\s+` exactly
+    /// one. `\border\s+by` then needs `order by`, which prose holding the word `order` seldom does.
+    static func of(_ pattern: String, whitespaceCompressed: Bool = false) -> Set<[UInt8]>? {
         var parser = Parser(Array(pattern.utf8))
+        parser.whitespaceCompressed = whitespaceCompressed
         guard let branches = parser.alternation(), parser.atEnd else { return nil }
         return self.union(branches)
     }
@@ -183,6 +188,8 @@ enum RequiredLiterals {
     struct Parser {
         let bytes: [UInt8]
         var index = 0
+        /// Whether whitespace in the subject is compressed (``RequiredLiterals/of(_:whitespaceCompressed:)``).
+        var whitespaceCompressed = false
 
         init(_ bytes: [UInt8]) {
             self.bytes = bytes
@@ -274,6 +281,7 @@ enum RequiredLiterals {
             case UInt8(ascii: "n"): return .byte(0x0A)
             case UInt8(ascii: "r"): return .byte(0x0D)
             case UInt8(ascii: "t"): return .byte(0x09)
+            case UInt8(ascii: "s") where self.whitespaceCompressed: return .byte(0x20)
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
                 return .other
             default:
@@ -424,6 +432,8 @@ enum RequiredLiterals {
                 return result
             }
             if let lazy = self.peek(), lazy == UInt8(ascii: "?") || lazy == UInt8(ascii: "+") { self.index += 1 }
+            // In compressed whitespace, spaces never come two in a row: a repeated space is one space.
+            if self.whitespaceCompressed, case .byte(0x20) = item { result.repeated = false }
             return result
         }
     }
