@@ -330,25 +330,28 @@ public struct FirewallEvaluation {
             if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             if self.view.valueCount(entry) < self.ruleSet.prefilterSlotMinimumInput[prefilterSlot] {
                 // Too short for the chain to make any of the slot's literals: no condition of the slot can match.
-                if self.emptyRow < 0 { self.emptyRow = self.scannedRow([], summarizing: false).row }
+                if self.emptyRow < 0 { self.emptyRow = self.scannedRow([]) }
                 self.hitRow[index] = Int32(self.emptyRow)
                 return self.emptyRow
             }
             let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
             if self.view.isRawValue(value, of: entry) { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
-            row = self.scannedRow(value, summarizing: false).row
+            row = self.scannedRow(value)
             self.hitRow[index] = Int32(row)
         }
         return row
     }
 
     /// The raw value's row answers for entry `entry` after prefilter slot `prefilterSlot`: the chain leaves the
-    /// value as it is (none of its trigger bytes occur, or it ran and changed nothing). Scans the raw value the
-    /// first time.
+    /// value as it is (none of its trigger bytes occur, or it ran and changed nothing).
+    ///
+    /// The raw value was scanned by ``updateCandidates()``, which covers every value of a collection a
+    /// prefiltered condition reads before any condition of the phase asks about one.
     private mutating func rawHitsRow(_ entry: Int, prefilterSlot: Int) -> Int {
-        let row = self.rawScanRow(entry)
-        self.hitRow[entry &* self.slotCount &+ prefilterSlot] = Int32(row)
-        return row
+        let row = self.hitRow[entry &* self.slotCount]
+        precondition(row >= 0, "a raw value asked for before the candidate pass scanned it")
+        self.hitRow[entry &* self.slotCount &+ prefilterSlot] = row
+        return Int(row)
     }
 
     /// Scans the raw values of `entries` (of collection `collection`) not scanned yet, each into a new row of
@@ -416,31 +419,12 @@ public struct FirewallEvaluation {
         swap(&byteClasses, &self.byteClasses)
     }
 
-    /// The row of entry `entry`'s raw value, scanning it (and summarizing its byte classes) the first time.
-    private mutating func rawScanRow(_ entry: Int) -> Int {
-        var row = Int(self.hitRow[entry &* self.slotCount])
-        if row < 0 {
-            // A value of a collection no prefilter chain transforms (the raw body) is scanned without its
-            // classes; they are summarized if some rule's chain asks for them.
-            let summarizing = self.ruleSet.prefilterCollectionTriggers[self.view.collection(of: entry).ordinal] != 0
-            let scanned = self.scannedRow(self.view.value(entry), summarizing: summarizing)
-            row = scanned.row
-            if summarizing { self.byteClasses[entry] = scanned.classes }
-            self.hitRow[entry &* self.slotCount] = Int32(row)
-        }
-        return row
-    }
-
-    /// Scans `value` into a new row of `hits`; also returns the value's byte classes when `summarizing` (else
-    /// ``TransformTriggers/any``).
-    private mutating func scannedRow(_ value: ArraySlice<UInt8>, summarizing: Bool) -> (row: Int, classes: UInt32) {
+    /// Scans `value` (a chain's output: its byte classes are not needed) into a new row of `hits`.
+    private mutating func scannedRow(_ value: ArraySlice<UInt8>) -> Int {
         let row = self.hits.count / self.words
         for _ in 0..<self.words { self.hits.append(0) }
-        guard summarizing else {
-            self.ruleSet.prefilter.scanWithoutClasses(value, into: &self.hits, offset: row &* self.words)
-            return (row, TransformTriggers.any)
-        }
-        return (row, self.ruleSet.prefilter.scan(value, into: &self.hits, offset: row &* self.words))
+        self.ruleSet.prefilter.scanWithoutClasses(value, into: &self.hits, offset: row &* self.words)
+        return row
     }
 
     /// The byte classes of entry `entry`'s raw value, summarized the first time they are asked for.

@@ -38,20 +38,9 @@ final class LiteralPrefilter: Sendable {
         self.hasBits = self.automaton.terminal.map { !$0.isEmpty }
     }
 
-    /// The conditions whose literals occur in `value`, written into `into` (`words` words from `offset`); returns
-    /// the value's byte classes (``TransformTriggers/classes(of:)``).
-    @discardableResult
-    func scan(_ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int) -> UInt32 {
-        precondition(offset >= 0 && offset + self.words <= result.count, "a result row outside the array")
-        return value.withUnsafeBufferPointer { value in
-            result.withUnsafeMutableBufferPointer { result in
-                self.withScanner { $0.scan(value, into: result.baseAddress.unsafelyUnwrapped + offset) }
-            }
-        }
-    }
-
-    /// ``scan(_:into:offset:)`` without the byte classes, for values whose classes are not needed (a transform's
-    /// output, a raw body): two loads a byte fewer.
+    /// The conditions whose literals occur in `value`, written into `into` (`words` words from `offset`), for a
+    /// value scanned on its own (a transform's output). Raw values are scanned many at a time through
+    /// ``withScanner(_:)``, which can also summarize their byte classes.
     func scanWithoutClasses(_ value: ArraySlice<UInt8>, into result: inout [UInt64], offset: Int) {
         precondition(offset >= 0 && offset + self.words <= result.count, "a result row outside the array")
         value.withUnsafeBufferPointer { value in
