@@ -7,18 +7,21 @@ public final class RateLimiter: Sendable {
     /// The policies, in the order they are evaluated and reported.
     public let policies: [RateLimitPolicy]
     private let namespaces: [String]
-    private let namespaceHashes: [Int]
     /// Per policy: whether it applies to every request and counts it by the client address as it is, so a
     /// decision needs neither its match nor its key parts.
     private let keyedByAddressAlone: [Bool]
     /// Whether every policy is a token bucket, so a request that one policy applies to needs no plan.
     private let onlyTokenBuckets: Bool
-    /// What a decision needs of each token-bucket policy, unpacked once so the hot path copies no policy.
+    /// Whether the only policy is a token bucket keyed by the whole client address for every request (the common
+    /// per-client limit), so a decision goes straight to its bucket.
+    private let onlyAddressBucket: Bool
+    /// What a decision needs of each policy (all of it for a token bucket, the namespace for a concurrency
+    /// policy), unpacked once so the hot path copies no policy.
     /// (Not optional: fields of an element are read in place, where an optional would be copied out first.)
     private let tokenSpecs: [TokenSpec]
 
     private struct TokenSpec {
-        /// False for a concurrency policy, whose spec is a placeholder.
+        /// False for a concurrency policy, whose spec holds only its namespace.
         let isTokenBucket: Bool
         let name: String
         let rate: Rate
@@ -26,6 +29,9 @@ public final class RateLimiter: Sendable {
         let burst: Double
         let cost: Double
         let enforced: Bool
+        let namespaceHash: Int
+        /// The namespace's number in the local tables (``LocalBucketStore/namespaceID(_:)``).
+        let namespaceID: Int
     }
     private let buckets: LocalBucketStore
     private let inFlight: InFlightCounter
@@ -41,16 +47,17 @@ public final class RateLimiter: Sendable {
             case .concurrency(let limit): "\(policy.name)#c\(limit)"
             }
         }
-        self.namespaceHashes = self.namespaces.map(\.hashValue)
         self.keyedByAddressAlone = policies.map { $0.match.isEmpty && $0.key == [.clientAddress()] }
         self.onlyTokenBuckets = policies.allSatisfy { if case .tokenBucket = $0.limit { true } else { false } }
-        self.tokenSpecs = policies.map { policy in
+        self.onlyAddressBucket = self.onlyTokenBuckets && self.keyedByAddressAlone == [true]
+        self.tokenSpecs = zip(policies, self.namespaces).map { policy, namespace in
+            let (hash, id) = (namespace.hashValue, LocalBucketStore.namespaceID(namespace))
             guard case .tokenBucket(let rate, let burst, let cost) = policy.limit else {
                 return TokenSpec(isTokenBucket: false, name: policy.name, rate: Rate(count: 1, window: 1), perSecond: 1, burst: 1, cost: 1,
-                                 enforced: false)
+                                 enforced: false, namespaceHash: hash, namespaceID: id)
             }
             return TokenSpec(isTokenBucket: true, name: policy.name, rate: rate, perSecond: rate.perSecond, burst: Double(burst),
-                             cost: Double(cost), enforced: policy.mode == .enforce)
+                             cost: Double(cost), enforced: policy.mode == .enforce, namespaceHash: hash, namespaceID: id)
         }
         self.buckets = buckets
         self.inFlight = inFlight
@@ -82,6 +89,7 @@ public final class RateLimiter: Sendable {
     /// Decides `request` against the local store. Concurrency slots taken by an allowed request must be
     /// released with ``release(_:)``.
     public func check(_ request: borrowing RateLimitRequest) -> RateLimitDecision {
+        if self.onlyAddressBucket { return self.decide(policy: 0, key: request.clientAddress) }
         if self.onlyTokenBuckets, let decision = self.checkSingle(request) { return decision }
         let plan = self.plan(request)
         return self.finish(plan, outcomes: plan.takes.isEmpty ? [] : self.buckets.decide(plan.takes))
@@ -104,22 +112,46 @@ public final class RateLimiter: Sendable {
         }
         guard found >= 0 else { return RateLimitDecision(verdicts: [], permits: []) }
         guard self.tokenSpecs[found].isTokenBucket else { return nil }
-        let outcome = self.buckets.decide(LocalBucketStore.Take(
-            bucket: BucketKey(namespace: self.namespaces[found], namespaceHash: self.namespaceHashes[found], key: foundKey),
-            ratePerSecond: self.tokenSpecs[found].perSecond, burst: self.tokenSpecs[found].burst, cost: self.tokenSpecs[found].cost,
-            blocking: self.tokenSpecs[found].enforced
-        ))
-        return RateLimitDecision(verdict: self.verdict(found, outcome))
+        return self.decide(policy: found, key: foundKey)
+    }
+
+    /// The decision of token-bucket policy `index` alone, for a request it counts under `key`.
+    @inline(__always)
+    private func decide(policy index: Int, key: String) -> RateLimitDecision {
+        let key = BucketTable.Key(
+            hash: BucketHasher.process.hash(key, namespaceHash: self.tokenSpecs[index].namespaceHash),
+            namespace: self.tokenSpecs[index].namespaceID, key: key
+        )
+        let outcome = self.buckets.decide(
+            key, ratePerSecond: self.tokenSpecs[index].perSecond, burst: self.tokenSpecs[index].burst, cost: self.tokenSpecs[index].cost,
+            blocking: self.tokenSpecs[index].enforced
+        )
+        return RateLimitDecision(verdict: self.verdict(index, outcome))
     }
 
     /// The verdict of token-bucket policy `index`.
+    @inline(__always)
     private func verdict(_ index: Int, _ outcome: LocalBucketStore.Outcome) -> RateLimitDecision.Verdict {
         .init(
             policy: self.tokenSpecs[index].name, allowed: outcome.allowed, shadow: !self.tokenSpecs[index].enforced,
             quota: self.tokenSpecs[index].rate.count, window: self.tokenSpecs[index].rate.window,
-            remaining: Int(outcome.remaining.rounded(.down)),
-            resetSeconds: Int((outcome.allowed ? outcome.resetAfter : outcome.retryAfter).rounded(.up))
+            remaining: Self.wholeTokens(outcome.remaining),
+            resetSeconds: Self.wholeSecondsUp(outcome.allowed ? outcome.resetAfter : outcome.retryAfter)
         )
+    }
+
+    /// Tokens rounded down, for `remaining` (never negative; a bucket holds at most its burst, an `Int`).
+    @inline(__always)
+    private static func wholeTokens(_ tokens: Double) -> Int { tokens > 0 ? Int(tokens) : 0 }
+
+    /// Seconds rounded up, for the reset and retry times, without a call to `ceil` (which the x86-64 baseline
+    /// cannot inline). A wait beyond what an `Int` holds (a rate near zero) is capped there.
+    @inline(__always)
+    private static func wholeSecondsUp(_ seconds: Double) -> Int {
+        guard seconds > 0 else { return 0 }
+        guard seconds < 9e18 else { return Int.max }
+        let whole = Int(seconds)
+        return Double(whole) < seconds ? whole + 1 : whole
     }
 
     /// The bucket operations and concurrency slots `request` needs: the first half of a decision, for a store
@@ -130,11 +162,13 @@ public final class RateLimiter: Sendable {
         var concurrency: [(index: Int, bucket: BucketKey, limit: Int)] = []
         for index in self.policies.indices {
             guard let key = self.policies[index].key(for: request) else { continue }
-            let bucket = BucketKey(namespace: self.namespaces[index], namespaceHash: self.namespaceHashes[index], key: key)
+            let bucket = BucketKey(namespace: self.namespaces[index], namespaceHash: self.tokenSpecs[index].namespaceHash, key: key)
             switch self.policies[index].limit {
             case .tokenBucket(let rate, let burst, let cost):
-                takes.append(.init(bucket: bucket, ratePerSecond: rate.perSecond, burst: Double(burst), cost: Double(cost),
-                                   blocking: self.policies[index].mode == .enforce))
+                takes.append(.init(
+                    bucket: bucket, namespaceID: self.tokenSpecs[index].namespaceID, ratePerSecond: rate.perSecond, burst: Double(burst),
+                    cost: Double(cost), blocking: self.policies[index].mode == .enforce
+                ))
                 tokenPolicies.append((index, rate))
             case .concurrency(let limit):
                 concurrency.append((index, bucket, limit))

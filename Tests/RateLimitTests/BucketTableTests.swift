@@ -3,9 +3,13 @@ import Testing
 
 @Suite("Bucket table")
 struct BucketTableTests {
+    static func key(namespace: Int, _ key: String) -> BucketTable.Key {
+        BucketTable.Key(hash: BucketHasher.process.hash(key, namespaceHash: namespace), namespace: namespace, key: key)
+    }
+
     @Test func findsEveryKeyItHoldsAcrossGrowth() {
         var table = BucketTable()
-        let keys = (0..<5_000).map { BucketKey(namespace: "per-client#1/1", key: "10.0.\($0 / 256).\($0 % 256)") }
+        let keys = (0..<5_000).map { Self.key(namespace: 1, "10.0.\($0 / 256).\($0 % 256)") }
         for (index, key) in keys.enumerated() {
             #expect(table.slot(of: key) == nil)
             table.insert(key, TokenBucket(burst: Double(index), now: 0))
@@ -15,15 +19,16 @@ struct BucketTableTests {
             let slot = table.slot(of: key)
             #expect(slot.map { table[$0].tokens } == Double(index))
         }
-        #expect(table.slot(of: BucketKey(namespace: "per-client#1/1", key: "10.9.9.9")) == nil)
+        #expect(table.slot(of: Self.key(namespace: 1, "10.9.9.9")) == nil)
+        #expect(table.slot(of: Self.key(namespace: 2, "10.0.0.1")) == nil, "the same key under another namespace is another bucket")
     }
 
     @Test func keysWithTheSameHashStayApart() {
         // Colliding hashes share a probe chain; the namespace and key strings tell them apart.
         var table = BucketTable()
-        let first = BucketKey(namespace: "a", key: "x", hash: 42)
-        let second = BucketKey(namespace: "a", key: "y", hash: 42)
-        let third = BucketKey(namespace: "b", key: "x", hash: 42)
+        let first = BucketTable.Key(hash: 42, namespace: 1, key: "x")
+        let second = BucketTable.Key(hash: 42, namespace: 1, key: "y")
+        let third = BucketTable.Key(hash: 42, namespace: 2, key: "x")
         table.insert(first, TokenBucket(burst: 1, now: 0))
         table.insert(second, TokenBucket(burst: 2, now: 0))
         table.insert(third, TokenBucket(burst: 3, now: 0))
@@ -39,7 +44,7 @@ struct BucketTableTests {
 
     @Test func updatesInPlace() {
         var table = BucketTable()
-        let key = BucketKey(namespace: "n", key: "k")
+        let key = Self.key(namespace: 1, "k")
         table.insert(key, TokenBucket(burst: 5, now: 0))
         guard let slot = table.slot(of: key) else {
             Issue.record("the key was just inserted")

@@ -105,7 +105,11 @@ struct RateLimiterTests {
         let refused = limiter.check(request(path: "/login"))
         #expect(refused.rejection?.policy == "narrow")
         #expect(refused.verdicts.first?.remaining == 3, "wide still has 3: nothing was taken for the refused request")
-        #expect(limiter.check(request(path: "/other")).verdicts.map(\.policy) == ["wide"])
+        // Only "wide" applies here, so the decision takes the one-policy path: it must find the bucket the
+        // two-policy decisions above filled.
+        let other = limiter.check(request(path: "/other"))
+        #expect(other.verdicts.map(\.policy) == ["wide"])
+        #expect(other.verdicts.first?.remaining == 2)
     }
 
     @Test func shadowPoliciesReportButNeverRefuse() {

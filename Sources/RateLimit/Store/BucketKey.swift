@@ -7,7 +7,7 @@ public struct BucketKey: Hashable, Sendable {
     public let namespace: String
     /// The request's key.
     public let key: String
-    /// Hashed once: a decision needs the hash to pick a shard and again to find the bucket.
+    /// Hashed once (``BucketHasher``): a decision needs the hash to pick a shard and again to find the bucket.
     let hash: Int
 
     /// Creates a key.
@@ -20,17 +20,7 @@ public struct BucketKey: Hashable, Sendable {
     init(namespace: String, namespaceHash: Int, key: String) {
         self.namespace = namespace
         self.key = key
-        var hasher = Hasher()
-        hasher.combine(namespaceHash)
-        hasher.combine(key)
-        self.hash = hasher.finalize()
-    }
-
-    /// Recreates a key whose hash is known (a stored one).
-    init(namespace: String, key: String, hash: Int) {
-        self.namespace = namespace
-        self.key = key
-        self.hash = hash
+        self.hash = BucketHasher.process.hash(key, namespaceHash: namespaceHash)
     }
 
     public static func == (lhs: BucketKey, rhs: BucketKey) -> Bool {

@@ -1,26 +1,28 @@
 /// An open-addressing hash table of token buckets, one per store shard.
 ///
-/// `Dictionary` hashes a key twice per lookup here (the key's own hash, then the dictionary's seeded hash of
-/// it), and its probing compares whole keys. This table trusts ``BucketKey/hash``, already computed once with
-/// the process's seeded `Hasher` (so an attacker choosing keys still cannot aim at one probe chain), and compares
-/// key strings only when a slot's stored hash matches.
+/// `Dictionary` would hash a key a second time and compare whole keys while probing. This table trusts
+/// ``Key/hash`` (computed once by ``BucketHasher``, keyed per process, so an attacker choosing keys still cannot
+/// aim at one probe chain), and compares namespaces and key strings only when a slot's stored hash matches.
 struct BucketTable {
-    /// One occupied slot.
-    struct Entry {
-        var key: BucketKey
-        var bucket: TokenBucket
-    }
-
-    /// One slot, kept together so a lookup touches one place in memory: with a million keys, each separate
-    /// array would be another cache miss. An empty slot has hash 0 and empty strings.
-    private struct Slot {
+    /// What finds a bucket.
+    struct Key {
+        /// ``BucketHasher``'s hash of the key under its namespace.
         var hash: Int
-        var namespace: String
+        /// The policy namespace's number (``LocalBucketStore/namespaceID(_:)``): a whole number compares in one
+        /// instruction, and copying it retains nothing.
+        var namespace: Int
+        /// The request's key.
         var key: String
+    }
+
+    /// One slot. Hash, key and bucket lie together, so a lookup touches one place in memory: with a million
+    /// keys, each separate array would be another cache miss. An empty slot has hash 0.
+    struct Entry {
+        var key: Key
         var bucket: TokenBucket
     }
 
-    private var slots: [Slot]
+    private var slots: [Entry]
     private var mask: Int
     /// Occupied slots.
     private(set) var count = 0
@@ -33,7 +35,7 @@ struct BucketTable {
     }
 
     private init(slots size: Int) {
-        self.slots = Array(repeating: Slot(hash: 0, namespace: "", key: "", bucket: TokenBucket(burst: 0, now: 0)), count: size)
+        self.slots = Array(repeating: Entry(key: Key(hash: 0, namespace: 0, key: ""), bucket: TokenBucket(burst: 0, now: 0)), count: size)
         self.mask = size - 1
     }
 
@@ -43,19 +45,21 @@ struct BucketTable {
 
     /// The slot hash of `key`: never 0, the empty marker.
     @inline(__always)
-    private static func slotHash(_ key: BucketKey) -> Int { key.hash | 1 }
+    private static func slotHash(_ key: borrowing Key) -> Int { key.hash | 1 }
 
     /// The slot holding `key`, if any.
     @inline(__always)
-    func slot(of key: BucketKey) -> Int? {
+    func slot(of key: borrowing Key) -> Int? {
         let hash = Self.slotHash(key)
         // The low bits pick the store's shard, so probing starts from bits above them.
         var index = (hash >> 16) & self.mask
-        while true {
-            let stored = self.slots[index].hash
-            if stored == 0 { return nil }
-            if stored == hash, self.slots[index].key == key.key, self.slots[index].namespace == key.namespace { return index }
-            index = (index + 1) & self.mask
+        return self.slots.withUnsafeBufferPointer { slots in
+            while true {
+                let stored = slots[index].key.hash
+                if stored == 0 { return nil }
+                if stored == hash, slots[index].key.namespace == key.namespace, slots[index].key.key == key.key { return index }
+                index = (index + 1) & self.mask
+            }
         }
     }
 
@@ -66,13 +70,14 @@ struct BucketTable {
     }
 
     /// Adds a bucket for a key that is not in the table.
-    mutating func insert(_ key: BucketKey, _ bucket: TokenBucket) {
+    mutating func insert(_ key: Key, _ bucket: TokenBucket) {
         // A load factor of at most 3/4 keeps probe chains short.
         if (self.count + 1) * 4 > self.slots.count * 3 { self.rehash(capacity: self.slots.count * 2) }
-        let hash = Self.slotHash(key)
-        var index = (hash >> 16) & self.mask
-        while self.slots[index].hash != 0 { index = (index + 1) & self.mask }
-        self.slots[index] = Slot(hash: hash, namespace: key.namespace, key: key.key, bucket: bucket)
+        var key = key
+        key.hash = Self.slotHash(key)
+        var index = (key.hash >> 16) & self.mask
+        while self.slots[index].key.hash != 0 { index = (index + 1) & self.mask }
+        self.slots[index] = Entry(key: key, bucket: bucket)
         self.count += 1
     }
 
@@ -84,13 +89,10 @@ struct BucketTable {
         self = table
     }
 
-    /// Every entry, in no particular order. An entry's key carries the slot hash (its low bit set), which
-    /// ``insert(_:_:)`` maps to the same slot hash again; it is for eviction and rebuilding, not for comparing
-    /// with the caller's keys.
+    /// Every entry, in no particular order. An entry's hash is the slot hash (its low bit set), which
+    /// ``insert(_:_:)`` maps to the same slot hash again.
     var allEntries: some Sequence<Entry> {
-        self.slots.lazy.filter { $0.hash != 0 }.map { slot in
-            Entry(key: BucketKey(namespace: slot.namespace, key: slot.key, hash: slot.hash), bucket: slot.bucket)
-        }
+        self.slots.lazy.filter { $0.key.hash != 0 }
     }
 
     private mutating func rehash(capacity: Int) {

@@ -25,14 +25,30 @@ public final class LocalBucketStore: Sendable {
         /// Whether a refusal here refuses the whole request (an enforced policy); a shadow policy's does not.
         public var blocking: Bool
 
-        /// Creates an operation.
+        /// The number of the bucket's namespace (``LocalBucketStore/namespaceID(_:)``).
+        let namespaceID: Int
+
+        /// Creates an operation. Each distinct namespace is given a number for the process's lifetime (see
+        /// ``LocalBucketStore/namespaceID(_:)``), so namespaces should name policies, not clients.
         public init(bucket: BucketKey, ratePerSecond: Double, burst: Double, cost: Double, blocking: Bool) {
+            self.init(
+                bucket: bucket, namespaceID: LocalBucketStore.namespaceID(bucket.namespace), ratePerSecond: ratePerSecond, burst: burst,
+                cost: cost, blocking: blocking
+            )
+        }
+
+        /// Creates an operation whose namespace number is known (a limiter looks each policy's up once).
+        init(bucket: BucketKey, namespaceID: Int, ratePerSecond: Double, burst: Double, cost: Double, blocking: Bool) {
             self.bucket = bucket
+            self.namespaceID = namespaceID
             self.ratePerSecond = ratePerSecond
             self.burst = burst
             self.cost = cost
             self.blocking = blocking
         }
+
+        /// The key the local tables file the bucket under.
+        var tableKey: BucketTable.Key { BucketTable.Key(hash: self.bucket.hash, namespace: self.namespaceID, key: self.bucket.key) }
     }
 
     /// What one bucket said.
@@ -55,12 +71,7 @@ public final class LocalBucketStore: Sendable {
         public var resetAfter: Double
     }
 
-    /// The table lives inside its lock, so a decision works on it in place.
-    private final class Shard: Sendable {
-        let table = Mutex(BucketTable())
-    }
-
-    private let shards: [Shard]
+    private let shards: BucketShards
     private let capacityPerShard: Int
     private let now: @Sendable () -> Double
 
@@ -68,14 +79,17 @@ public final class LocalBucketStore: Sendable {
     ///
     /// - Parameters:
     ///   - maxKeys: the most buckets held at once.
-    ///   - shardCount: independent locks; more than the number of cores keeps contention rare.
+    ///   - shardCount: independent locks; more than the number of cores keeps contention rare. Rounded up to a
+    ///     power of two, so a key's shard is a mask of its hash rather than a division.
     ///   - now: the clock in seconds, injectable so tests control time. The default is the kernel's coarse
     ///     monotonic clock: a third of the precise clock's cost, and its few milliseconds of resolution only
     ///     delay a refill by that much (nginx's `limit_req` reads a time cached once per event-loop turn).
     public init(maxKeys: Int = 1_000_000, shardCount: Int = 64, now: @escaping @Sendable () -> Double = MonotonicClock.coarseSeconds) {
         precondition(maxKeys > 0 && shardCount > 0, "a store needs room for keys and at least one shard")
-        self.shards = (0..<shardCount).map { _ in Shard() }
-        self.capacityPerShard = max(1, maxKeys / shardCount)
+        var shards = 1
+        while shards < shardCount { shards <<= 1 }
+        self.shards = BucketShards(count: shards)
+        self.capacityPerShard = max(1, maxKeys / shards)
         self.now = now
     }
 
@@ -88,7 +102,7 @@ public final class LocalBucketStore: Sendable {
     public func decide(_ takes: [Take]) -> [Outcome] {
         if takes.count == 1 { return [self.decide(takes[0])] }
         let now = self.now()
-        let indices = takes.map { self.shardIndex(of: $0.bucket) }
+        let indices = takes.map { self.shardIndex(of: $0.bucket.hash) }
         let ordered = Array(Set(indices)).sorted()
         return self.withLocks(ordered[...]) { tables in
             var buckets: [TokenBucket] = []
@@ -97,7 +111,7 @@ public final class LocalBucketStore: Sendable {
             hasTokens.reserveCapacity(takes.count)
             for (take, shard) in zip(takes, indices) {
                 let table = tables[shard, default: BucketTable()]
-                let bucket = table.slot(of: take.bucket).map { table[$0] } ?? TokenBucket(burst: take.burst, now: now)
+                let bucket = table.slot(of: take.tableKey).map { table[$0] } ?? TokenBucket(burst: take.burst, now: now)
                 buckets.append(bucket)
                 hasTokens.append(bucket.has(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst))
             }
@@ -108,9 +122,14 @@ public final class LocalBucketStore: Sendable {
                 var bucket = buckets[offset]
                 if !blocked {
                     _ = bucket.take(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
-                    self.store(bucket, for: take.bucket, in: &tables[indices[offset], default: BucketTable()], now: now, take: take)
+                    self.store(
+                        bucket, for: take.tableKey, in: &tables[indices[offset], default: BucketTable()], now: now,
+                        ratePerSecond: take.ratePerSecond, burst: take.burst
+                    )
                 }
-                outcomes.append(Self.outcome(of: bucket, for: take, hasTokens: hasTokens[offset], now: now))
+                outcomes.append(Self.outcome(
+                    of: bucket, hasTokens: hasTokens[offset], now: now, ratePerSecond: take.ratePerSecond, burst: take.burst, cost: take.cost
+                ))
             }
             return outcomes
         }
@@ -118,54 +137,77 @@ public final class LocalBucketStore: Sendable {
 
     /// Decides a single take: the common case of one policy, with one lock and no intermediate arrays.
     public func decide(_ take: Take) -> Outcome {
+        self.decide(take.tableKey, ratePerSecond: take.ratePerSecond, burst: take.burst, cost: take.cost, blocking: take.blocking)
+    }
+
+    /// Decides a single take given as its parts, so a limiter builds no ``Take`` (and copies no namespace string)
+    /// for the one policy that applies.
+    @inline(__always)
+    func decide(_ key: borrowing BucketTable.Key, ratePerSecond: Double, burst: Double, cost: Double, blocking: Bool) -> Outcome {
         let now = self.now()
-        return self.shards[self.shardIndex(of: take.bucket)].table.withLock { table in
-            let slot = table.slot(of: take.bucket)
-            var bucket = slot.map { table[$0] } ?? TokenBucket(burst: take.burst, now: now)
-            let hasTokens = bucket.has(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
-            if hasTokens || !take.blocking {
-                _ = bucket.take(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+        return self.shards.withLock(self.shardIndex(of: key.hash)) { table in
+            let slot = table.slot(of: key)
+            var bucket = slot.map { table[$0] } ?? TokenBucket(burst: burst, now: now)
+            let hasTokens = bucket.has(cost, at: now, ratePerSecond: ratePerSecond, burst: burst)
+            if hasTokens || !blocking {
+                _ = bucket.take(cost, at: now, ratePerSecond: ratePerSecond, burst: burst)
                 if let slot {
                     table[slot] = bucket
                 } else {
-                    self.store(bucket, for: take.bucket, in: &table, now: now, take: take)
+                    self.store(bucket, for: copy key, in: &table, now: now, ratePerSecond: ratePerSecond, burst: burst)
                 }
             }
-            return Self.outcome(of: bucket, for: take, hasTokens: hasTokens, now: now)
+            return Self.outcome(of: bucket, hasTokens: hasTokens, now: now, ratePerSecond: ratePerSecond, burst: burst, cost: cost)
         }
     }
 
-    private static func outcome(of bucket: TokenBucket, for take: Take, hasTokens: Bool, now: Double) -> Outcome {
-        let remaining = bucket.available(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+    @inline(__always)
+    private static func outcome(of bucket: TokenBucket, hasTokens: Bool, now: Double, ratePerSecond: Double, burst: Double, cost: Double) -> Outcome {
+        let remaining = bucket.available(at: now, ratePerSecond: ratePerSecond, burst: burst)
         return Outcome(
             allowed: hasTokens,
             remaining: remaining,
-            retryAfter: hasTokens ? 0 : bucket.secondsUntil(take.cost, at: now, ratePerSecond: take.ratePerSecond, burst: take.burst),
-            resetAfter: (take.burst - remaining) / take.ratePerSecond
+            retryAfter: hasTokens ? 0 : bucket.secondsUntil(cost, at: now, ratePerSecond: ratePerSecond, burst: burst),
+            resetAfter: (burst - remaining) / ratePerSecond
         )
     }
 
-    /// How many buckets are held.
-    public var count: Int {
-        self.shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } }
+    /// The number standing for `namespace` in the local tables, the same in every store of the process (a plan
+    /// made against one store may be decided by another). Numbers are never reused; there is one per distinct
+    /// policy definition the process has seen, which reloads grow only by the policies they change.
+    static func namespaceID(_ namespace: String) -> Int {
+        Self.namespaceIDs.withLock { ids in
+            if let id = ids[namespace] { return id }
+            let id = ids.count + 1
+            ids[namespace] = id
+            return id
+        }
     }
 
-    private func store(_ bucket: TokenBucket, for key: BucketKey, in table: inout BucketTable, now: Double, take: Take) {
+    private static let namespaceIDs = Mutex<[String: Int]>([:])
+
+    /// How many buckets are held.
+    public var count: Int {
+        (0..<self.shards.count).reduce(0) { total, index in total + self.shards.withLock(index) { $0.count } }
+    }
+
+    private func store(_ bucket: TokenBucket, for key: BucketTable.Key, in table: inout BucketTable, now: Double, ratePerSecond: Double, burst: Double) {
         if let slot = table.slot(of: key) {
             table[slot] = bucket
             return
         }
-        if table.count >= self.capacityPerShard { Self.evict(from: &table, now: now, take: take) }
+        if table.count >= self.capacityPerShard {
+            Self.evict(from: &table, now: now, namespace: key.namespace, ratePerSecond: ratePerSecond, burst: burst)
+        }
         table.insert(key, bucket)
     }
 
-    /// Forgets the full buckets of the take's own policy (the only rate and burst known here; another policy's
+    /// Forgets the full buckets of the key's own policy (the only rate and burst known here; another policy's
     /// bucket cannot be judged full by them); if that frees nothing, the least recently updated eighth.
-    private static func evict(from table: inout BucketTable, now: Double, take: Take) {
+    private static func evict(from table: inout BucketTable, now: Double, namespace: Int, ratePerSecond: Double, burst: Double) {
         let before = table.count
-        let namespace = take.bucket.namespace
         table.removeAll {
-            $0.key.namespace == namespace && $0.bucket.isFull(at: now, ratePerSecond: take.ratePerSecond, burst: take.burst)
+            $0.key.namespace == namespace && $0.bucket.isFull(at: now, ratePerSecond: ratePerSecond, burst: burst)
         }
         guard table.count == before else { return }
         let times = table.allEntries.map(\.bucket.updated).sorted()
@@ -181,8 +223,9 @@ public final class LocalBucketStore: Sendable {
         }
     }
 
-    private func shardIndex(of key: BucketKey) -> Int {
-        Int(UInt(bitPattern: key.hash) % UInt(self.shards.count))
+    @inline(__always)
+    private func shardIndex(of hash: Int) -> Int {
+        hash & (self.shards.count - 1)
     }
 
     /// Runs `body` with the tables of the shards at `indices` (ascending) locked, lent by index; on return
@@ -198,7 +241,7 @@ public final class LocalBucketStore: Sendable {
         _ indices: ArraySlice<Int>, lent: inout [Int: BucketTable], _ body: (inout [Int: BucketTable]) -> sending Result
     ) -> sending Result {
         guard let first = indices.first else { return body(&lent) }
-        return self.shards[first].table.withLock { table in
+        return self.shards.withLock(first) { table in
             var borrowed = BucketTable.placeholder
             swap(&borrowed, &table)
             lent[first] = borrowed
@@ -222,6 +265,6 @@ public enum MonotonicClock {
     @Sendable public static func coarseSeconds() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }
