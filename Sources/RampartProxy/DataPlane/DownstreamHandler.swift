@@ -651,19 +651,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.loop.stats.recordResponse(status: status, route: record.route, microseconds: UInt64(max(0, duration.nanoseconds / 1000)))
         guard let log = self.server.accessLog else { return }
         if status < 400, log.sampleAllowed < 1, Double.random(in: 0..<1) >= log.sampleAllowed { return }
-        var metadata: Logger.Metadata = [
-            "method": .string(record.method), "path": .string(record.path), "status": .stringConvertible(status),
-            "bytes": .stringConvertible(bytes), "duration_ms": .stringConvertible(Double(duration.nanoseconds / 1000) / 1000),
-        ]
-        if let value = record.requestID { metadata["request_id"] = .string(value) }
-        if let value = record.client { metadata["client"] = .string(value) }
-        if let value = record.route { metadata["route"] = .string(value) }
-        if let value = record.upstream { metadata["upstream"] = .string(value) }
-        if let value = record.upstreamLatency { metadata["upstream_ms"] = .stringConvertible(Double(value.nanoseconds / 1000) / 1000) }
-        if !record.ruleIDs.isEmpty { metadata["rule_ids"] = .array(record.ruleIDs.map { .stringConvertible($0) }) }
-        if let value = record.policy { metadata["policy"] = .string(value) }
-        if status >= 400, let value = reason { metadata["reason"] = .string(value) }
-        log.logger.info("", metadata: metadata)
+        log.sink.append(AccessLogLine.encode(record, status: status, bytes: bytes, reason: reason, duration: duration, time: AccessLogLine.now()))
     }
 
     static func firewallRejection(status: Int, decision: FirewallDecision, requestID: String) -> ErrorResponse {
