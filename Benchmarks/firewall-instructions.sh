@@ -22,7 +22,7 @@ count() {
 n=1000
 echo "| request | instructions per evaluation |"
 echo "|---|---:|"
-for case in 1 2 3 4; do
+for case in 1 2 3 4 5; do
     name=$("$dir/FirewallBench" "$rules" 1 "$case" | tail -1 | awk -F'|' '{ gsub(/^ +| +$/, "", $2); print $2 }')
     first=$(count "$n" "$case")
     second=$(count $((2 * n)) "$case")

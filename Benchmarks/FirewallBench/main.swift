@@ -81,6 +81,8 @@ let cases: [(String, FirewallRequest)] = [
             body: referenceBody(), clientAddress: "198.51.100.7"
         )
     ),
+    // reference.sh's `get` workload as the proxy's firewall sees it: wrk sends a Host header only.
+    ("GET, Host only (reference.sh's get)", FirewallRequest(method: "GET", uri: "/api", headers: [("Host", "127.0.0.1:8090")], clientAddress: "127.0.0.1")),
 ]
 
 do {
