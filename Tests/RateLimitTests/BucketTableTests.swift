@@ -42,6 +42,15 @@ struct BucketTableTests {
         #expect(table.slot(of: third).map { table[$0].tokens } == 3, "removal keeps later entries of the chain reachable")
     }
 
+    @Test func shardsLieAtLeast128BytesApart() {
+        // Two cores locking neighbouring shards must not write the same cache line, nor the pair of lines the
+        // adjacent-line prefetcher fetches together.
+        #expect(MemoryLayout<BucketShards.Shard>.stride >= 128)
+        let shards = BucketShards(count: 4)
+        #expect(shards.count == 4)
+        for index in 0..<4 { #expect(shards.withLock(index) { $0.count } == 0) }
+    }
+
     @Test func updatesInPlace() {
         var table = BucketTable()
         let key = Self.key(namespace: 1, "k")
