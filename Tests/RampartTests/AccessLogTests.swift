@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOCore
 @testable import RampartProxy
 import ServiceKit
 import Testing
@@ -108,39 +107,52 @@ import TestSupport
         #expect(String(decoding: line, as: UTF8.self) == #"{"duration_ms":1.5,"path":"/a\"b","rule_ids":[1,2],"status":403,"time":"2025-11-25T18:30:00.007Z"}"# + "\n")
     }
 
-    /// The proxy writes its lines without swift-log; they must be the lines the handler writes for the same
-    /// fields, byte for byte, whichever fields a request has.
-    @Test func theProxysLinesAreTheHandlersLines() {
+    /// The proxy logs each request as one ``AccessLogEntry``, which the handler writes directly; the line must
+    /// be the one the handler writes for the same fields given as separate metadata, byte for byte, whichever
+    /// fields a request has.
+    @Test func anEntrysLineIsTheLineOfItsFields() {
         let time = (seconds: 1_764_095_400, milliseconds: 42)
-        var full = RequestRecord(started: .now(), method: "POST", path: "/a\"b\u{1}c/é")
-        full.requestID = "r-1"
-        full.client = "2001:db8::1"
-        full.route = "api"
-        full.ruleIDs = [942100, 7]
-        full.policy = "per-client"
-        full.upstream = "127.0.0.1:9001"
-        full.upstreamLatency = .microseconds(2_050)
-        let bare = RequestRecord(started: .now(), method: "-", path: "-")
-        for (record, status, reason) in [(full, 429, "rate limit" as String?), (full, 200, "ignored below 400"), (bare, 502, nil), (bare, -1, "x")] {
-            for microseconds in [0, 5, 20, 72, 100, 1_000, 1_500, 1_672, 999_999, 123_456_789] as [Int64] {
-                let duration = TimeAmount.microseconds(microseconds)
-                var metadata: Logger.Metadata = [
-                    "method": .string(record.method), "path": .string(record.path), "status": .stringConvertible(status),
-                    "bytes": .stringConvertible(1234), "duration_ms": .stringConvertible(Double(duration.nanoseconds / 1000) / 1000),
-                ]
-                if let value = record.requestID { metadata["request_id"] = .string(value) }
-                if let value = record.client { metadata["client"] = .string(value) }
-                if let value = record.route { metadata["route"] = .string(value) }
-                if let value = record.upstream { metadata["upstream"] = .string(value) }
-                if let value = record.upstreamLatency { metadata["upstream_ms"] = .stringConvertible(Double(value.nanoseconds / 1000) / 1000) }
-                if !record.ruleIDs.isEmpty { metadata["rule_ids"] = .array(record.ruleIDs.map { .stringConvertible($0) }) }
-                if let value = record.policy { metadata["policy"] = .string(value) }
-                if status >= 400, let reason { metadata["reason"] = .string(reason) }
-                let expected = AccessLogHandler.line(message: "", metadata: metadata, time: time)
-                let line = AccessLogLine.encode(record, status: status, bytes: 1234, reason: reason, duration: duration, time: time)
-                #expect(String(decoding: line, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        let full = AccessLogEntry(
+            method: "POST", path: "/a\"b\u{1}c/é", status: 429, bytes: 1234, durationMicroseconds: 0, requestID: "r-1", client: "2001:db8::1",
+            route: "api", upstream: "127.0.0.1:9001", upstreamMicroseconds: 2_050, ruleIDs: [942100, 7], policy: "per-client", reason: "rate limit"
+        )
+        let bare = AccessLogEntry(method: "-", path: "-", status: 502, bytes: 0, durationMicroseconds: 0)
+        for base in [full, bare] {
+            for status in [200, 429, -1] {
+                for microseconds in [0, 5, 20, 72, 100, 1_000, 1_500, 1_672, 999_999, 123_456_789] as [Int64] {
+                    let entry = AccessLogEntry(
+                        method: base.method, path: base.path, status: status, bytes: base.bytes, durationMicroseconds: microseconds,
+                        requestID: base.requestID, client: base.client, route: base.route, upstream: base.upstream,
+                        upstreamMicroseconds: base.upstreamMicroseconds, ruleIDs: base.ruleIDs, policy: base.policy, reason: base.reason
+                    )
+                    let expected = AccessLogHandler.line(message: "", metadata: entry.metadata, time: time)
+                    #expect(String(decoding: AccessLogLine.encode(entry, time: time), as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+                }
             }
         }
+    }
+
+    /// Through a `Logger`: the proxy's one-key event is written from the entry; with metadata of the handler's
+    /// own, the entry's fields are merged with it, the general way.
+    @Test func theHandlerWritesEntriesAloneOrMergedWithItsMetadata() throws {
+        let path = NSTemporaryDirectory() + "rampart-access-" + UUID().uuidString + ".log"
+        let sink = try AccessLogSink(path: path)
+        let entry = AccessLogEntry(method: "GET", path: "/x", status: 403, bytes: 10, durationMicroseconds: 1_500, ruleIDs: [1], reason: "blocked")
+        let alone = Logger(label: "a") { _ in AccessLogHandler(sink: sink) }
+        alone.info("", metadata: [AccessLogEntry.metadataKey: .stringConvertible(entry)])
+        var tagged = Logger(label: "b") { _ in AccessLogHandler(sink: sink) }
+        tagged[metadataKey: "node"] = "edge-1"
+        tagged.info("", metadata: [AccessLogEntry.metadataKey: .stringConvertible(entry)])
+        sink.flush()
+        let lines = try Self.lines(path)
+        #expect(lines.count == 2)
+        #expect(lines.first?["duration_ms"]?.doubleValue == 1.5)
+        #expect(lines.first?["rule_ids"]?.arrayValue?.count == 1)
+        #expect(lines.first?["node"] == nil)
+        #expect(lines.last?["node"] == "edge-1")
+        #expect(lines.last?["reason"] == "blocked")
+        #expect(lines.last?[AccessLogEntry.metadataKey] == nil, "the entry is written as its fields, not as one member")
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     @Test func failedWritesAreCountedNotFatal() async throws {

@@ -7,15 +7,16 @@ import Glibc
 /// A swift-log handler that writes each event as one JSON line: its metadata as members, plus `time` (UTC,
 /// milliseconds) and, when the message is not empty, `msg`.
 ///
-/// The proxy writes its own lines in this format without going through swift-log (``AccessLogLine``); this
-/// handler gives any other `Logger` (a ServiceKit service's, say) the same lines in the same file. Integer and
-/// floating-point metadata (`.stringConvertible`) are written as JSON numbers.
+/// The proxy logs one event per request, its fields as one ``AccessLogEntry`` under
+/// ``AccessLogEntry/metadataKey``; the handler writes such an event straight from the entry (docs/stats.md lists
+/// the fields). Any other event is written the general way. Integer and floating-point metadata
+/// (`.stringConvertible`) are written as JSON numbers.
 public struct AccessLogHandler: LogHandler {
     /// Metadata added to every line.
     public var metadata: Logger.Metadata = [:]
     /// Lines below this level are dropped.
     public var logLevel: Logger.Level = .info
-    /// Unused: the proxy passes each request's fields explicitly.
+    /// Unused: the proxy passes each request's fields with its event.
     public var metadataProvider: Logger.MetadataProvider?
     private let sink: AccessLogSink
 
@@ -30,8 +31,18 @@ public struct AccessLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let metadata = self.metadata.isEmpty ? event.metadata ?? [:] : self.metadata.merging(event.metadata ?? [:]) { $1 }
-        self.sink.append(Self.line(message: event.message.description, metadata: metadata, time: AccessLogLine.now()))
+        let time = AccessLogLine.now()
+        var metadata = event.metadata ?? [:]
+        if case .stringConvertible(let value)? = metadata[AccessLogEntry.metadataKey], let entry = value as? AccessLogEntry {
+            // The proxy's event: one entry and nothing else to merge in, so its line is written directly.
+            if metadata.count == 1, self.metadata.isEmpty, event.message.description.isEmpty {
+                return self.sink.append(AccessLogLine.encode(entry, time: time))
+            }
+            metadata[AccessLogEntry.metadataKey] = nil
+            metadata.merge(entry.metadata) { current, _ in current }
+        }
+        if !self.metadata.isEmpty { metadata = self.metadata.merging(metadata) { $1 } }
+        self.sink.append(Self.line(message: event.message.description, metadata: metadata, time: time))
     }
 
     /// The JSON line for an event (newline included), keys sorted.

@@ -1,8 +1,11 @@
+public import Logging
 public import ProxyCore
 
-/// The proxy's access log: the sink each request's line (``AccessLogLine``) goes to, kept for reopening on
-/// SIGUSR1, and the sampling share for allowed requests.
+/// The proxy's access log: a `Logger` over ``AccessLogHandler``, the sampling share for allowed requests,
+/// and the sink, kept for reopening on SIGUSR1.
 public struct AccessLogger: Sendable {
+    /// The logger each request's entry (``AccessLogEntry``) goes through.
+    public let logger: Logger
     /// The share of allowed requests logged.
     public let sampleAllowed: Double
     /// Where the lines are written.
@@ -20,5 +23,6 @@ public struct AccessLogger: Sendable {
     public init(sink: AccessLogSink, sampleAllowed: Double = 1) {
         self.sink = sink
         self.sampleAllowed = sampleAllowed
+        self.logger = Logger(label: "rampart.access") { _ in AccessLogHandler(sink: sink) }
     }
 }

@@ -651,7 +651,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.loop.stats.recordResponse(status: status, route: record.route, microseconds: UInt64(max(0, duration.nanoseconds / 1000)))
         guard let log = self.server.accessLog else { return }
         if status < 400, log.sampleAllowed < 1, Double.random(in: 0..<1) >= log.sampleAllowed { return }
-        log.sink.append(AccessLogLine.encode(record, status: status, bytes: bytes, reason: reason, duration: duration, time: AccessLogLine.now()))
+        let entry = AccessLogEntry(
+            method: record.method, path: record.path, status: status, bytes: bytes, durationMicroseconds: duration.nanoseconds / 1000,
+            requestID: record.requestID, client: record.client, route: record.route, upstream: record.upstream,
+            upstreamMicroseconds: record.upstreamLatency.map { $0.nanoseconds / 1000 }, ruleIDs: record.ruleIDs, policy: record.policy,
+            reason: reason
+        )
+        log.logger.info("", metadata: [AccessLogEntry.metadataKey: .stringConvertible(entry)])
     }
 
     static func firewallRejection(status: Int, decision: FirewallDecision, requestID: String) -> ErrorResponse {
