@@ -10,7 +10,7 @@ import Synchronization
 /// `@unchecked Sendable` is safe: `elements` and `count` are set in `init` and never change; every shard's
 /// mutable state is its table, reached only through its `Mutex`; the shards are deinitialized only in `deinit`,
 /// when no other reference exists.
-final class BucketShards: @unchecked Sendable {
+final class BucketShards: @unchecked Sendable {  // safe: immutable pointer and count, shards behind Mutex, see above
     /// One shard: a table and its lock, padded to 128 bytes.
     struct Shard: ~Copyable {
         let table: Mutex<BucketTable>
