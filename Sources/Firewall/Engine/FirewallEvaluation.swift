@@ -38,7 +38,7 @@ public struct FirewallEvaluation {
     /// collections that have its bit, instead of looking at each entry of every collection it targets.
     private var collectionHits: [UInt64] = []
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
-    private var adjustments: [Int: [TargetSelector]?] = [:]
+    private var adjustments: [Int: [TargetSelector]?]
     private var finished = false
     /// The rule set's transform-chain count, prefilter-slot count and prefilter width, read once: the
     /// bookkeeping indexes by them hundreds of times per request.
@@ -59,20 +59,28 @@ public struct FirewallEvaluation {
         self.chainCount = ruleSet.chains.count
         self.slotCount = ruleSet.prefilterChains.count
         self.words = ruleSet.prefilter.words
-        guard !ruleSet.exclusions.isEmpty else { return }
+        // Assigned last, with no early return: an initializer that returns early copies the whole evaluation
+        // (hundreds of bytes and a retain per array) into its result.
+        self.adjustments = ruleSet.exclusions.isEmpty ? [:] : Self.adjustments(ruleSet: ruleSet, request: request)
+    }
+
+    /// Per rule index, the targets the exclusions that apply to `request` remove (nil: the rule is off).
+    private static func adjustments(ruleSet: RuleSet, request: FirewallRequest) -> [Int: [TargetSelector]?] {
+        var adjustments: [Int: [TargetSelector]?] = [:]
         let method = request.method.uppercased()
         let path = String(request.path)
         for (index, exclusion) in ruleSet.exclusions.enumerated() where exclusion.applies(method: method, path: path) {
             for ruleIndex in ruleSet.excludedRules[index] {
                 if exclusion.targets.isEmpty {
-                    self.adjustments[ruleIndex] = .some(nil)
-                } else if case .some(.some(let removed)) = self.adjustments[ruleIndex] {
-                    self.adjustments[ruleIndex] = removed + exclusion.targets
-                } else if self.adjustments[ruleIndex] == nil {
-                    self.adjustments[ruleIndex] = exclusion.targets
+                    adjustments[ruleIndex] = .some(nil)
+                } else if case .some(.some(let removed)) = adjustments[ruleIndex] {
+                    adjustments[ruleIndex] = removed + exclusion.targets
+                } else if adjustments[ruleIndex] == nil {
+                    adjustments[ruleIndex] = exclusion.targets
                 }
             }
         }
+        return adjustments
     }
 
     /// Parses the request (and, for the body phase, its body) and sizes the caches to the values found.
@@ -98,10 +106,14 @@ public struct FirewallEvaluation {
     public var needsBody: Bool { !self.finished && !self.ruleSet.phases[1].isEmpty }
 
     /// Runs the request-body phase over `body` (the whole body, or the prefix the proxy buffered).
-    public mutating func runBody(_ body: [UInt8]) -> FirewallDecision {
+    ///
+    /// `body` is evaluated only when a body-phase rule will read it, so a caller need not collect a body for a
+    /// rule set without body rules, nor ask ``needsBody`` first: asking that of an evaluation held in a class
+    /// property copies the whole evaluation for the call.
+    public mutating func runBody(_ body: @autoclosure () -> [UInt8]) -> FirewallDecision {
         // Without body-phase rules the body is not parsed at all.
         guard self.needsBody else { return self.run(phase: 1) }
-        self.request.body = body
+        self.request.body = body()
         self.prepare(body: true)
         return self.run(phase: 1)
     }

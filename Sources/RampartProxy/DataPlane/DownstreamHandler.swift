@@ -261,7 +261,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             HTTP1Serializer.writeResponseHead(version: head.version, status: 100, headers: [:], into: &interim)
             context.writeAndFlush(self.wrapOutboundOut(interim), promise: nil)
         }
-        let exchange = Exchange(state: state, head: head, route: route, forwardedHead: forwardedHead, requestID: requestID, firewall: firewall)
+        // Moved, not copied: a copy retains (and the local's end releases) every array the evaluation holds.
+        let exchange = Exchange(state: state, head: head, route: route, forwardedHead: forwardedHead, requestID: requestID, firewall: consume firewall)
         exchange.rateDecision = rateDecision
         exchange.isTunnel = tunnel
         self.exchange = exchange
@@ -300,7 +301,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     private func inspectBodyAndForward(_ exchange: Exchange) {
         exchange.bodyInspected = true
-        let decision = exchange.firewall.runBody(exchange.firewall.needsBody ? exchange.inspectedBody() : [])
+        let decision = exchange.firewall.runBody(exchange.inspectedBody())
         self.countFirewall(decision)
         if case .deny(let status) = decision.verdict {
             self.exchange = nil
