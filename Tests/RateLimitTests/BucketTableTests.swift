@@ -66,6 +66,43 @@ struct BucketTableTests {
         #expect(table.slot(of: key).map { table[$0].tokens } == 3)
     }
 
+    @Test func copiesAreIndependentValues() {
+        // Tables share their slots until one is written, as arrays do; a write must not show in the other copy.
+        var original = BucketTable()
+        let key = Self.key(namespace: 1, "k")
+        original.insert(key, TokenBucket(burst: 5, now: 0))
+        var copy = original
+        guard let slot = copy.slot(of: key) else {
+            Issue.record("the copy lost the key")
+            return
+        }
+        var bucket = copy[slot]
+        _ = bucket.take(5, at: 0, ratePerSecond: 1, burst: 5)
+        copy[slot] = bucket
+        copy.insert(Self.key(namespace: 1, "other"), TokenBucket(burst: 1, now: 0))
+        #expect(copy.slot(of: key).map { copy[$0].tokens } == 0)
+        #expect(original.slot(of: key).map { original[$0].tokens } == 5)
+        #expect(original.count == 1 && copy.count == 2)
+        #expect(original.slot(of: Self.key(namespace: 1, "other")) == nil)
+    }
+
+    @Test func largeTablesStartOnAHugePage() {
+        // 30,000 keys grow the table to 65,536 slots, over 2 MiB: it must be huge-page aligned (SlotStorage) and
+        // still find every key, first and last.
+        var table = BucketTable()
+        let keys = (0..<30_000).map { Self.key(namespace: 1, "client-\($0)") }
+        for (index, key) in keys.enumerated() { table.insert(key, TokenBucket(burst: Double(index), now: 0)) }
+        #expect(table.capacity * MemoryLayout<BucketTable.Entry>.stride >= SlotStorage.hugePageBytes)
+        #expect(table.isHugePageAligned)
+        for index in [0, 1, 14_999, 29_999] {
+            #expect(table.slot(of: keys[index]).map { table[$0].tokens } == Double(index))
+        }
+        table.removeAll { $0.bucket.tokens < 15_000 }
+        #expect(table.count == 15_000)
+        #expect(table.slot(of: keys[0]) == nil)
+        #expect(table.slot(of: keys[29_999]).map { table[$0].tokens } == 29_999)
+    }
+
     @Test func evictionForgetsExactlyTheOldestEighthWhenNothingIsFull() {
         let clock = ManualClock()
         let store = LocalBucketStore(maxKeys: 16, shardCount: 1, now: clock.now)

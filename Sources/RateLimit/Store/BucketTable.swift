@@ -22,7 +22,8 @@ struct BucketTable {
         var bucket: TokenBucket
     }
 
-    private var slots: [Entry]
+    /// Shared between copies of the table until one of them writes (copy on write, as an array would be).
+    private var storage: SlotStorage
     private var mask: Int
     /// Occupied slots.
     private(set) var count = 0
@@ -35,11 +36,11 @@ struct BucketTable {
     }
 
     private init(slots size: Int) {
-        self.slots = Array(repeating: Entry(key: Key(hash: 0, namespace: 0, key: ""), bucket: TokenBucket(burst: 0, now: 0)), count: size)
+        self.storage = SlotStorage(count: size, filledWith: Entry(key: Key(hash: 0, namespace: 0, key: ""), bucket: TokenBucket(burst: 0, now: 0)))
         self.mask = size - 1
     }
 
-    /// A table with no slots, allocating nothing: it stands in for a table lent out of its lock, and is never
+    /// A table with no slots: it stands in for a table lent out of its lock, and is never
     /// searched or filled.
     static var placeholder: BucketTable { BucketTable(slots: 0) }
 
@@ -53,51 +54,72 @@ struct BucketTable {
         let hash = Self.slotHash(key)
         // The low bits pick the store's shard, so probing starts from bits above them.
         var index = (hash >> 16) & self.mask
-        return self.slots.withUnsafeBufferPointer { slots in
-            while true {
-                let stored = slots[index].key.hash
-                if stored == 0 { return nil }
-                if stored == hash, slots[index].key.namespace == key.namespace, slots[index].key.key == key.key { return index }
-                index = (index + 1) & self.mask
-            }
+        let slots = self.storage.slots
+        while true {
+            let stored = slots[index].key.hash
+            if stored == 0 { return nil }
+            if stored == hash, slots[index].key.namespace == key.namespace, slots[index].key.key == key.key { return index }
+            index = (index + 1) & self.mask
         }
     }
 
     /// The bucket in `slot` (from ``slot(of:)``).
     subscript(slot: Int) -> TokenBucket {
-        get { self.slots[slot].bucket }
-        set { self.slots[slot].bucket = newValue }
+        get { self.storage.slots[slot].bucket }
+        set {
+            self.makeUnique()
+            self.storage.slots[slot].bucket = newValue
+        }
+    }
+
+    /// The number of slots.
+    var capacity: Int { self.storage.slots.count }
+
+    /// Whether the slots start on a huge-page boundary (for tests: every table of a huge page or more does).
+    var isHugePageAligned: Bool {
+        Int(bitPattern: self.storage.slots.baseAddress) % SlotStorage.hugePageBytes == 0
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&self.storage) { self.storage = self.storage.copy() }
     }
 
     /// Adds a bucket for a key that is not in the table.
     mutating func insert(_ key: Key, _ bucket: TokenBucket) {
         // A load factor of at most 3/4 keeps probe chains short.
-        if (self.count + 1) * 4 > self.slots.count * 3 { self.rehash(capacity: self.slots.count * 2) }
+        if (self.count + 1) * 4 > self.capacity * 3 { self.rehash(capacity: self.capacity * 2) }
+        self.makeUnique()
         var key = key
         key.hash = Self.slotHash(key)
+        let slots = self.storage.slots
         var index = (key.hash >> 16) & self.mask
-        while self.slots[index].key.hash != 0 { index = (index + 1) & self.mask }
-        self.slots[index] = Entry(key: key, bucket: bucket)
+        while slots[index].key.hash != 0 { index = (index + 1) & self.mask }
+        slots[index] = Entry(key: key, bucket: bucket)
         self.count += 1
     }
 
     /// Forgets every entry `shouldRemove` picks, by rebuilding the table from the rest: removal happens only
     /// when a shard is full, so it may cost a pass over it.
     mutating func removeAll(where shouldRemove: (Entry) -> Bool) {
-        var table = BucketTable(capacity: self.slots.count)
-        for entry in self.allEntries where !shouldRemove(entry) { table.insert(entry.key, entry.bucket) }
+        var table = BucketTable(capacity: self.capacity)
+        self.storage.forEachOccupied { entry in
+            if !shouldRemove(entry) { table.insert(entry.key, entry.bucket) }
+        }
         self = table
     }
 
     /// Every entry, in no particular order. An entry's hash is the slot hash (its low bit set), which
     /// ``insert(_:_:)`` maps to the same slot hash again.
-    var allEntries: some Sequence<Entry> {
-        self.slots.lazy.filter { $0.key.hash != 0 }
+    var allEntries: [Entry] {
+        var entries: [Entry] = []
+        entries.reserveCapacity(self.count)
+        self.storage.forEachOccupied { entries.append($0) }
+        return entries
     }
 
     private mutating func rehash(capacity: Int) {
         var table = BucketTable(capacity: capacity)
-        for entry in self.allEntries { table.insert(entry.key, entry.bucket) }
+        self.storage.forEachOccupied { table.insert($0.key, $0.bucket) }
         self = table
     }
 }

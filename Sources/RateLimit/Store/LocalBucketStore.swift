@@ -79,12 +79,14 @@ public final class LocalBucketStore: Sendable {
     ///
     /// - Parameters:
     ///   - maxKeys: the most buckets held at once.
-    ///   - shardCount: independent locks; more than the number of cores keeps contention rare. Rounded up to a
-    ///     power of two, so a key's shard is a mask of its hash rather than a division.
+    ///   - shardCount: independent locks; more than the number of cores keeps contention rare (a lock is held for
+    ///     one bucket update). Rounded up to a power of two, so a key's shard is a mask of its hash rather than a
+    ///     division. Few shards make large tables: at a million keys, 16 shards hold 6 MB tables, which
+    ///     ``SlotStorage`` puts on huge pages, where 64 would hold 1.5 MB tables, each smaller than one.
     ///   - now: the clock in seconds, injectable so tests control time. The default is the kernel's coarse
     ///     monotonic clock: a third of the precise clock's cost, and its few milliseconds of resolution only
     ///     delay a refill by that much (nginx's `limit_req` reads a time cached once per event-loop turn).
-    public init(maxKeys: Int = 1_000_000, shardCount: Int = 64, now: @escaping @Sendable () -> Double = MonotonicClock.coarseSeconds) {
+    public init(maxKeys: Int = 1_000_000, shardCount: Int = 16, now: @escaping @Sendable () -> Double = MonotonicClock.coarseSeconds) {
         precondition(maxKeys > 0 && shardCount > 0, "a store needs room for keys and at least one shard")
         var shards = 1
         while shards < shardCount { shards <<= 1 }
