@@ -131,4 +131,11 @@ import Testing
         var other = RequestIDGenerator()
         #expect(Set((0..<1000).map { _ in other.next() }).count == 1000)
     }
+
+    @Test func counterGrowsPastFourDigits() {
+        var generator = RequestIDGenerator(prefix: 0xfedc_ba98_7654_3210)
+        for _ in 0..<0xffff { _ = generator.next() }
+        #expect(generator.next() == "fedcba9876543210-10000")
+        #expect(generator.next() == "fedcba9876543210-10001")
+    }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import ProxyCore
 import ServiceKit
 import ServiceKitTesting
@@ -370,6 +372,32 @@ import TestSupport
         }
     }
 
+    @Test func aPooledConnectionTheBackendClosesLeavesThePool() async throws {
+        let backend = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ClosingWhenIdleBackend()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(backend.localAddress?.port)
+        try await Self.withProxy(configure: { config in
+            var closing = ProxyConfig.Upstream(name: "closing", servers: [ProxyConfig.Address(host: "127.0.0.1", port: port)])
+            closing.idleTimeout = 60
+            config.upstreams.append(closing)
+            config.routes.insert(ProxyConfig.Route(name: "closing", pathPrefix: "/closing", upstream: "closing"), at: 0)
+        }) { proxy, _ in
+            #expect(try await proxy.request("GET /closing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
+            #expect(try await proxy.server.idleUpstreamConnections() == 1, "the keep-alive connection went to the pool")
+            let pooledAt = ContinuousClock.now
+            var idle = 1
+            while idle > 0, ContinuousClock.now - pooledAt < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(50))
+                idle = try await proxy.server.idleUpstreamConnections()
+            }
+            #expect(idle == 0, "the pool forgot the connection when the backend closed it, long before its 60 s idle timeout")
+        }
+        try await backend.close()
+    }
+
     @Test func aNotModifiedResponseHasNoBodyAndTheConnectionGoesOn() async throws {
         try await Self.withProxy { proxy, _ in
             let port = proxy.port
@@ -399,5 +427,23 @@ import TestSupport
             #expect(refused, "a second connection is closed while the first is open")
             #expect(served.status == 200, "the first connection is still served")
         }
+    }
+}
+
+/// A backend that answers each request with a keep-alive 200 and closes the connection 300 ms later, as a
+/// backend with a short keep-alive timeout does.
+private final class ClosingWhenIdleBackend: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private var received = ""
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = self.unwrapInboundIn(data)
+        self.received += buffer.readString(length: buffer.readableBytes) ?? ""
+        guard self.received.contains("\r\n\r\n") else { return }
+        self.received = ""
+        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")), promise: nil)
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: .milliseconds(300)) { channel.close(promise: nil) }
     }
 }

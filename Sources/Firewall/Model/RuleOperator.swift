@@ -33,7 +33,11 @@ public enum RuleOperator: Sendable {
         case .regex(let pattern): return try pattern.matches(value)
         case .phrases(let matcher): return matcher.matches(value)
         case .equals(let expected): return value.elementsEqual(expected)
-        case .oneOf(let set): return set.contains(Array(value))
+        case .oneOf(let set):
+            // A short list (allowed methods, versions) is scanned, which allocates nothing; a long one is
+            // looked up, with the value copied into an array for the set's key type.
+            guard set.count > 16 else { return set.contains { $0.count == value.count && $0.elementsEqual(value) } }
+            return set.contains(Array(value))
         case .contains(let needle): return needle.isEmpty || ByteSearch.firstIndex(of: needle, in: value) != nil
         case .beginsWith(let prefix): return value.starts(with: prefix)
         case .endsWith(let suffix): return value.count >= suffix.count && value.suffix(suffix.count).elementsEqual(suffix)

@@ -36,6 +36,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private var awaitingLimits = false
     /// The peer's address as text, formatted on the connection's first request rather than on each.
     private var peerAddress: String?
+    /// The last response head's buffer, reused as ``UpstreamHandler`` reuses its request head's.
+    private var responseHeadBuffer: ByteBuffer?
 
     init(server: ProxyServer, loop: LoopContext) {
         self.server = server
@@ -162,7 +164,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.record?.route = route.route.name
         self.record?.client = resolution.client
         self.record?.requestID = requestID
-        let headerList = head.headers.map { ($0.name, $0.value) }
+        // Labelled as the rate limiter and the firewall take it: an unlabelled list is converted by a copy.
+        let headerList: [(name: String, value: String)] = head.headers.map { (name: $0.name, value: $0.value) }
         let pending = PendingRequest(
             head: head, state: state, hasBody: hasBody, route: route, resolution: resolution, tunnel: tunnel,
             forwardedHeaders: headers, requestID: requestID, headerList: headerList
@@ -213,7 +216,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let tunnel: Bool
         let forwardedHeaders: HTTPHeaders
         let requestID: String
-        let headerList: [(String, String)]
+        let headerList: [(name: String, value: String)]
     }
 
     /// The request path after the rate limits: a 429, or the firewall's headers phase and then forwarding.
@@ -332,7 +335,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(UpstreamHandler(), name: PipelineNames.upstream)
+                    try handlers.addHandler(UpstreamHandler(pool: loop), name: PipelineNames.upstream)
                 }
             }
             .connect(host: address.host, port: address.port)
@@ -364,7 +367,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     private func attach(_ channel: Channel, handler: UpstreamHandler, _ exchange: Exchange) {
         handler.delegate = self
-        handler.onIdleClose = nil
         exchange.upstream = channel
         exchange.upstreamHandler = handler
         exchange.sentAt = .now()
@@ -438,9 +440,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             if head.framing == .untilClose || (head.framing == .chunked && exchange.head.version.minor == 0) {
                 exchange.keepAlive = false
             }
-            var buffer = context.channel.allocator.buffer(capacity: 512)
+            var buffer = self.responseHeadBuffer.take() ?? context.channel.allocator.buffer(capacity: 512)
+            buffer.clear()
             head.write(version: exchange.head.version, extraFields: self.successFields(exchange), connection: self.connectionField(exchange), into: &buffer)
             context.write(self.wrapOutboundOut(buffer), promise: nil)
+            self.responseHeadBuffer = buffer
         case .body(let buffer):
             exchange.responseBytes = exchange.upstreamHandler?.responseBodyBytes ?? 0
             context.write(self.wrapOutboundOut(buffer), promise: nil)
@@ -534,10 +538,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if let channel = exchange.upstream, let handler = exchange.upstreamHandler, let key = exchange.serverKey {
             handler.delegate = nil
             if exchange.upstreamKeepAlive && exchange.requestEnded {
-                let loop = self.loop
-                handler.onIdleClose = { [weak channel] in
-                    if let channel { loop.remove(channel, key: key) }
-                }
                 self.loop.putIdle(LoopContext.PooledConnection(channel: channel, handler: handler, since: .now()), key: key, limit: exchange.state.config.upstreams[key.upstream].poolSize)
             } else {
                 channel.close(promise: nil)

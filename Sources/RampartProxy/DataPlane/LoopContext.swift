@@ -21,7 +21,10 @@ final class LoopContext {
         var since = NIODeadline.now()
     }
 
-    private var idle: [ServerKey: [PooledConnection]] = [:]
+    /// Idle connections by upstream, then server. The upstreams and their servers are fixed for the process's
+    /// lifetime (a reload swaps rules, not upstreams), so nested arrays serve: a dictionary keyed by server
+    /// allocated a frame for its in-place mutation on every lease and every return.
+    private var idle: [[[PooledConnection]]]
     private var selectors: [ServerSelector]
     let eventLoop: EventLoop
     /// Request ids for this loop's requests.
@@ -40,6 +43,7 @@ final class LoopContext {
     init(eventLoop: EventLoop, config: ProxyConfig) {
         self.eventLoop = eventLoop
         self.selectors = config.upstreams.map { ServerSelector(count: $0.servers.count, backoff: $0.failureBackoff) }
+        self.idle = config.upstreams.map { Array(repeating: [], count: $0.servers.count) }
         self.idleTimeouts = config.upstreams.map { .milliseconds(Int64($0.idleTimeout * 1000)) }
         switch config.rateLimitStore {
         case .local:
@@ -70,7 +74,7 @@ final class LoopContext {
             let now = NIODeadline.now()
             for handler in Array(self.watched.values) { handler.checkDeadlines(now: now) }
             self.closeIdle(now: now)
-            if self.watched.isEmpty && self.idle.values.allSatisfy(\.isEmpty) {
+            if self.watched.isEmpty && self.idleCount == 0 {
                 self.sweeping = false
             } else {
                 self.scheduleSweep()
@@ -79,20 +83,23 @@ final class LoopContext {
     }
 
     private func closeIdle(now: NIODeadline) {
-        for (key, connections) in self.idle where !connections.isEmpty {
-            let limit = self.idleTimeouts[key.upstream]
-            let (expired, kept) = (connections.filter { $0.since + limit <= now }, connections.filter { $0.since + limit > now })
-            guard !expired.isEmpty else { continue }
-            self.idle[key] = kept
-            for connection in expired {
-                connection.handler.onIdleClose = nil
-                connection.channel.close(promise: nil)
+        for upstream in self.idle.indices {
+            let limit = self.idleTimeouts[upstream]
+            for server in self.idle[upstream].indices where !self.idle[upstream][server].isEmpty {
+                let connections = self.idle[upstream][server]
+                let (expired, kept) = (connections.filter { $0.since + limit <= now }, connections.filter { $0.since + limit > now })
+                guard !expired.isEmpty else { continue }
+                self.idle[upstream][server] = kept
+                for connection in expired {
+                    connection.handler.idleKey = nil
+                    connection.channel.close(promise: nil)
+                }
             }
         }
     }
 
     /// Idle pooled connections on this loop.
-    var idleCount: Int { self.idle.values.reduce(0) { $0 + $1.count } }
+    var idleCount: Int { self.idle.reduce(0) { total, servers in servers.reduce(total) { $0 + $1.count } } }
 
     /// Stops watching `handler`.
     func unwatch(_ handler: DownstreamHandler) {
@@ -106,7 +113,12 @@ final class LoopContext {
 
     func serverFailed(_ key: ServerKey) {
         self.selectors[key.upstream].failed(key.server, now: MonotonicClock.seconds())
-        for connection in self.idle.removeValue(forKey: key) ?? [] { connection.channel.close(promise: nil) }
+        let connections = self.idle[key.upstream][key.server]
+        self.idle[key.upstream][key.server] = []
+        for connection in connections {
+            connection.handler.idleKey = nil
+            connection.channel.close(promise: nil)
+        }
     }
 
     /// Whether this loop would send requests to each server of each upstream now (not backing off).
@@ -121,25 +133,27 @@ final class LoopContext {
 
     /// An idle connection to `key`, if one is still open.
     func takeIdle(_ key: ServerKey) -> PooledConnection? {
-        while let connection = self.idle[key]?.popLast() {
+        while let connection = self.idle[key.upstream][key.server].popLast() {
+            connection.handler.idleKey = nil
             if connection.channel.isActive { return connection }
         }
         return nil
     }
 
-    /// Returns a connection to the pool (idle from now), or closes it when the pool for `key` is full. A pooled connection
-    /// that closes removes itself (``UpstreamHandler/onIdleClose``).
+    /// Returns a connection to the pool (idle from now), or closes it when the pool for `key` is full. A pooled
+    /// connection that closes removes itself (``UpstreamHandler/idleKey``).
     func putIdle(_ connection: PooledConnection, key: ServerKey, limit: Int) {
-        guard (self.idle[key]?.count ?? 0) < limit, connection.channel.isActive else {
+        guard self.idle[key.upstream][key.server].count < limit, connection.channel.isActive else {
             connection.channel.close(promise: nil)
             return
         }
-        self.idle[key, default: []].append(connection)
+        connection.handler.idleKey = key
+        self.idle[key.upstream][key.server].append(connection)
         self.startSweeping()
     }
 
     /// Forgets `channel` (it closed while idle).
     func remove(_ channel: Channel, key: ServerKey) {
-        self.idle[key]?.removeAll { $0.channel === channel }
+        self.idle[key.upstream][key.server].removeAll { $0.channel === channel }
     }
 }
