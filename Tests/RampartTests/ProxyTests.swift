@@ -373,9 +373,12 @@ import TestSupport
     }
 
     @Test func aPooledConnectionTheBackendClosesLeavesThePool() async throws {
+        // The backend's connections, which the test closes once the proxy has pooled its connection.
+        let accepted = Locked<[any Channel]>([])
         let backend = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ClosingWhenIdleBackend()) }
+                accepted.withLock { $0.append(channel) }
+                return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(KeepAliveBackend()) }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(backend.localAddress?.port)
@@ -387,6 +390,7 @@ import TestSupport
         }) { proxy, _ in
             #expect(try await proxy.request("GET /closing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status == 200)
             #expect(try await proxy.server.idleUpstreamConnections() == 1, "the keep-alive connection went to the pool")
+            for channel in accepted.withLock({ $0 }) { try await channel.close() }
             let pooledAt = ContinuousClock.now
             var idle = 1
             while idle > 0, ContinuousClock.now - pooledAt < .seconds(10) {
@@ -430,9 +434,8 @@ import TestSupport
     }
 }
 
-/// A backend that answers each request with a keep-alive 200 and closes the connection 300 ms later, as a
-/// backend with a short keep-alive timeout does.
-private final class ClosingWhenIdleBackend: ChannelInboundHandler {
+/// A backend that answers each request with a keep-alive 200 and leaves the connection open.
+private final class KeepAliveBackend: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     private var received = ""
@@ -443,7 +446,5 @@ private final class ClosingWhenIdleBackend: ChannelInboundHandler {
         guard self.received.contains("\r\n\r\n") else { return }
         self.received = ""
         context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")), promise: nil)
-        let channel = context.channel
-        context.eventLoop.scheduleTask(in: .milliseconds(300)) { channel.close(promise: nil) }
     }
 }

@@ -31,7 +31,9 @@ public struct ForwardedHeaders: Sendable {
         }
         // One pass copies what is kept, instead of one removal pass per dropped name.
         var output = HTTPHeaders()
-        output.reserveCapacity(headers.count + 6)
+        // Room for the forwarding fields added here (at most six) and the Connection field the proxy adds for its
+        // pooled upstream connection, so neither grows the storage again.
+        output.reserveCapacity(headers.count + 7)
         var host: String?
         var hasProto = false
         var hasForwardedHost = false
