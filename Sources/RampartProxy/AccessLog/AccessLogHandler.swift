@@ -1,9 +1,5 @@
 public import Logging
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A swift-log handler that writes each event as one JSON line: its metadata as members, plus `time` (UTC,
 /// milliseconds) and, when the message is not empty, `msg`.
 ///

@@ -158,9 +158,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let resolution = state.resolver.resolve(peer: peer, chain: head.headers[canonicalForm: "x-forwarded-for"].map(String.init))
         let tunnel = head.headers.contains(name: "upgrade")
             && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
-        let (headers, requestID) = state.forwarded.rewrite(
+        let (rewritten, requestID) = state.forwarded.rewrite(
             head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { self.loop.requestIDs.next() }
         )
+        var headers = consume rewritten
+        // The rewrite dropped the client's Connection fields; this one is for the pooled upstream connection. Added
+        // here, while the fields are not shared yet: once the pending request holds them, adding copies them.
+        if !tunnel { headers.add(name: "Connection", value: "keep-alive") }
         self.record?.route = route.route.name
         self.record?.client = resolution.client
         self.record?.requestID = requestID
@@ -255,8 +259,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
 
         var forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: RouteTable.forwardedURI(head.uri, route: route.route), headers: headers)
-        // The rewrite dropped the client's Connection fields; this one is for the pooled upstream connection.
-        if !tunnel { forwardedHead.headers.add(name: "Connection", value: "keep-alive") }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             // The checks passed: invite the body now, and keep the backend out of the handshake.
             forwardedHead.headers.remove(name: "expect")

@@ -23,7 +23,7 @@ final class LoopContext {
 
     /// Idle connections by upstream, then server. The upstreams and their servers are fixed for the process's
     /// lifetime (a reload swaps rules, not upstreams), so nested arrays serve: a dictionary keyed by server
-    /// allocated a frame for its in-place mutation on every lease and every return.
+    /// allocated in its in-place mutation on every lease and every return (three allocations a request).
     private var idle: [[[PooledConnection]]]
     private var selectors: [ServerSelector]
     let eventLoop: EventLoop
