@@ -67,7 +67,9 @@ let package = Package(
         // Reading human-edited YAML (rules, policies, config) with file:line:column errors.
         .target(name: "RuleFile", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Rate limiting: token buckets and concurrency limits per policy, no sockets.
-        .target(name: "RateLimit", dependencies: ["NetworkAddress", "RuleFile", .product(name: "Yams", package: "Yams")]),
+        .target(name: "RateLimit", dependencies: ["CMemoryHint", "NetworkAddress", "RuleFile", .product(name: "Yams", package: "Yams")]),
+        // A cache prefetch, which Swift cannot spell: the rate limiter's batched decisions overlap their memory reads.
+        .target(name: "CMemoryHint"),
         // The shared rate-limit store: a pipelined RESP client on SwiftNIO and the Redis bucket script.
         .target(
             name: "RateLimitRedis",

@@ -35,25 +35,44 @@ func decide(_ requests: [RequestBox], from start: Int, count: Int, with limiter:
     }
 }
 
-/// ns per decision with `keys` distinct clients spread over `threads` threads: the best of five rounds, since
-/// on a shared machine noise only ever adds time.
+/// Makes `count` decisions in batches (``RateLimiter/check(batch:)``), walking `batches` from `start`.
+func decide(_ batches: [[RateLimitRequest]], from start: Int, count: Int, with limiter: RateLimiter) {
+    var index = start
+    for _ in 0..<(count / batches[0].count) {
+        _ = limiter.check(batch: batches[index])
+        index = index + 1 == batches.count ? 0 : index + 1
+    }
+}
+
+/// ns per decision with `keys` distinct clients spread over `threads` threads, decided one at a time (`batch` 1)
+/// or `batch` at a time: the best of five rounds, since on a shared machine noise only ever adds time.
 ///
 /// The request descriptions are built beforehand and walked in order, so the harness's reads are prefetched
 /// (in the proxy, a request's description is fresh in cache); the buckets they lead to lie at random places in
 /// the store, as they do for real traffic.
-func measure(keys: Int, threads: Int, decisions: Int) -> Double {
+func measure(keys: Int, threads: Int, batch: Int = 1, decisions: Int) -> Double {
     let limiter = RateLimiter(policies: [policy], buckets: LocalBucketStore(maxKeys: 2_000_000))
-    let requests = (0..<min(keys, 1 << 20)).map { RequestBox(RateLimitRequest(method: "GET", path: "/", clientAddress: address($0))) }
-    for box in requests { _ = limiter.check(box.request) }
+    let descriptions = (0..<min(keys, 1 << 20)).map { RateLimitRequest(method: "GET", path: "/", clientAddress: address($0)) }
+    for request in descriptions { _ = limiter.check(request) }
     let perThread = decisions / threads / 5
-    return (0..<5).map { _ in timedRound(limiter, requests, threads: threads, perThread: perThread) }.min() ?? 0
+    let round: () -> Double
+    if batch == 1 {
+        let requests = descriptions.map(RequestBox.init)
+        round = { timedRound(threads: threads, perThread: perThread) { decide(requests, from: $0 * requests.count / threads, count: $1, with: limiter) } }
+    } else {
+        // Few keys make one batch of the same key repeated.
+        let batches = stride(from: 0, to: descriptions.count * batch, by: batch).prefix(max(1, descriptions.count / batch)).map { start in
+            (start..<start + batch).map { descriptions[$0 % descriptions.count] }
+        }
+        round = { timedRound(threads: threads, perThread: perThread) { decide(batches, from: $0 * batches.count / threads, count: $1, with: limiter) } }
+    }
+    return (0..<5).map { _ in round() }.min() ?? 0
 }
 
-func timedRound(_ limiter: RateLimiter, _ requests: [RequestBox], threads: Int, perThread: Int) -> Double {
+/// ns per decision of one round: `run(thread, decisions)` on each of `threads` threads at once.
+func timedRound(threads: Int, perThread: Int, _ run: @Sendable (Int, Int) -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
-    DispatchQueue.concurrentPerform(iterations: threads) { thread in
-        decide(requests, from: thread * requests.count / threads, count: perThread, with: limiter)
-    }
+    DispatchQueue.concurrentPerform(iterations: threads) { thread in run(thread, perThread) }
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
     return elapsed / Double(perThread)
 }
@@ -77,10 +96,11 @@ func memoryLatency() -> Double {
     }.min() ?? 0
 }
 
-// `--only KEYS THREADS [DECISIONS]`: one case alone, for a profiler (callgrind wants few decisions).
+// `--only KEYS THREADS [DECISIONS] [BATCH]`: one case alone, for a profiler (callgrind wants few decisions).
 if let flag = CommandLine.arguments.firstIndex(of: "--only"), let keys = Int(CommandLine.arguments[flag + 1]), let threads = Int(CommandLine.arguments[flag + 2]) {
     let decisions = CommandLine.arguments.count > flag + 3 ? Int(CommandLine.arguments[flag + 3]) ?? 20_000_000 : 20_000_000
-    print("\(keys) keys, \(threads) threads: \(Int(measure(keys: keys, threads: threads, decisions: decisions))) ns/decision")
+    let batch = CommandLine.arguments.count > flag + 4 ? Int(CommandLine.arguments[flag + 4]) ?? 1 : 1
+    print("\(keys) keys, \(threads) threads, batches of \(batch): \(Int(measure(keys: keys, threads: threads, batch: batch, decisions: decisions))) ns/decision")
     exit(0)
 }
 
@@ -99,10 +119,16 @@ if !CommandLine.arguments.contains("--no-memory") {
 // two-core machine the scheduler otherwise moves a busy thread between cores now and then, and a run that is moved
 // measures up to 50% slower). Without it, both columns.
 let threadCounts = CommandLine.arguments.firstIndex(of: "--threads").flatMap { Int(CommandLine.arguments[$0 + 1]) }.map { [$0] } ?? [1, 2]
-print("| distinct keys | " + threadCounts.map { "\($0) thread\($0 == 1 ? "" : "s"), ns/decision" + ($0 > 1 ? " (each)" : "") }.joined(separator: " | ") + " |")
-print("|---|" + threadCounts.map { _ in "---|" }.joined())
+// Each thread count one at a time (what the proxy does: it decides each request as its head arrives), then in
+// batches of 16 (``RateLimiter/check(batch:)``).
+let columns = threadCounts.flatMap { [($0, 1), ($0, 16)] }
+let header = columns.map { threads, batch in
+    "\(threads) thread\(threads == 1 ? "" : "s")\(batch == 1 ? "" : ", batches of \(batch)"), ns/decision" + (threads > 1 ? " (each)" : "")
+}
+print("| distinct keys | " + header.joined(separator: " | ") + " |")
+print("|---|" + columns.map { _ in "---|" }.joined())
 for keys in [1, 10_000, 1_000_000] {
-    print("| \(keys) | " + threadCounts.map { String(Int(measure(keys: keys, threads: $0, decisions: 5_000_000))) }.joined(separator: " | ") + " |")
+    print("| \(keys) | " + columns.map { String(Int(measure(keys: keys, threads: $0, batch: $1, decisions: 5_000_000))) }.joined(separator: " | ") + " |")
 }
 if threadCounts == [1] { print("\nmemory latency: \(Int(memoryLatency())) ns per dependent random load in 96 MiB") }
 if CommandLine.arguments.contains("--no-memory") { exit(0) }

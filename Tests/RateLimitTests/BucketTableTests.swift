@@ -51,6 +51,24 @@ struct BucketTableTests {
         for index in 0..<4 { #expect(shards.withLock(index) { $0.count } == 0) }
     }
 
+    @Test func prefetchesAimAtTheSlotsAfterTheTableGrows() {
+        // A prefetch reads the shard's slot address without the lock; each unlock must publish the table's current
+        // slots, or prefetches after a growth would load the freed ones.
+        let shards = BucketShards(count: 2)
+        let keys = (0..<1_000).map { Self.key(namespace: 1, "192.0.2.\($0)") }
+        var capacities: Set<Int> = []
+        for key in keys {
+            let shard = key.hash & 1
+            let expected = shards.withLock(shard) { table in
+                if table.slot(of: key) == nil { table.insert(key, TokenBucket(burst: 1, now: 0)) }
+                capacities.insert(table.capacity)
+                return BucketTable.probeAddress(hash: key.hash, slotsAddress: table.slotsAddress, mask: table.mask)
+            }
+            #expect(shards.probeAddress(shard, hash: key.hash) == expected)
+        }
+        #expect(capacities.count > 3, "the tables grew several times")
+    }
+
     @Test func updatesInPlace() {
         var table = BucketTable()
         let key = Self.key(namespace: 1, "k")

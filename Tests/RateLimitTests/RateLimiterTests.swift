@@ -90,6 +90,51 @@ struct RateLimiterTests {
         #expect(next.verdicts.map(\.remaining) == [0, 500], "the second policy lost no tokens to refused requests")
     }
 
+    /// Policy sets that take each of the limiter's paths: the per-client bucket alone, one of several token
+    /// policies or none of them, several at once, and a concurrency policy.
+    static let policySets: [[RateLimitPolicy]] = [
+        [RateLimitPolicy(name: "per-client", limit: .tokenBucket(rate: Rate(count: 1, window: 60), burst: 2, cost: 1))],
+        [
+            RateLimitPolicy(name: "api", match: RequestMatch(pathPrefix: "/api"), limit: .tokenBucket(rate: Rate(count: 1, window: 60), burst: 3, cost: 1)),
+            RateLimitPolicy(name: "login", match: RequestMatch(pathPrefix: "/login"), limit: .tokenBucket(rate: Rate(count: 1, window: 60), burst: 1, cost: 1)),
+            RateLimitPolicy(name: "api-v2", match: RequestMatch(pathPrefix: "/api/v2"), limit: .tokenBucket(rate: Rate(count: 1, window: 60), burst: 2, cost: 1)),
+        ],
+        [
+            RateLimitPolicy(name: "per-client", limit: .tokenBucket(rate: Rate(count: 1, window: 60), burst: 2, cost: 1)),
+            RateLimitPolicy(name: "in-flight", limit: .concurrency(limit: 3)),
+        ],
+    ]
+
+    /// Requests repeating clients and paths, so one batch holds the same bucket several times.
+    static let mixedRequests: [RateLimitRequest] = (0..<40).map { index in
+        request("192.0.2.\(index % 3)", path: ["/api/a", "/login", "/api/v2/b", "/static"][index % 4])
+    }
+
+    @Test(arguments: policySets.indices)
+    func batchesDecideAsOneAtATime(policySet: Int) {
+        let policies = Self.policySets[policySet]
+        let single = RateLimiter(policies: policies, buckets: LocalBucketStore(now: ManualClock().now))
+        let batched = RateLimiter(policies: policies, buckets: LocalBucketStore(now: ManualClock().now))
+        let expected = Self.mixedRequests.map { single.check($0).verdicts }
+        let decisions = stride(from: 0, to: Self.mixedRequests.count, by: 16).flatMap { start in
+            batched.check(batch: Array(Self.mixedRequests[start..<min(start + 16, Self.mixedRequests.count)]))
+        }
+        #expect(decisions.map(\.verdicts) == expected)
+        #expect(expected.contains { $0.contains { !$0.allowed } }, "some requests are refused, so the order of decisions matters")
+        #expect(batched.check(batch: []).isEmpty)
+    }
+
+    @Test(arguments: policySets.indices)
+    func preparedRequestsDecideAsCheckWould(policySet: Int) {
+        let policies = Self.policySets[policySet]
+        let direct = RateLimiter(policies: policies, buckets: LocalBucketStore(now: ManualClock().now))
+        let prepared = RateLimiter(policies: policies, buckets: LocalBucketStore(now: ManualClock().now))
+        for request in Self.mixedRequests {
+            let ticket = prepared.prepare(request)
+            #expect(prepared.check(prepared: ticket).verdicts == direct.check(request).verdicts)
+        }
+    }
+
     @Test func onePolicyRefusingTakesNoTokensFromTheOthers() {
         let clock = ManualClock()
         let limiter = RateLimiter(

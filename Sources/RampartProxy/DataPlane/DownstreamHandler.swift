@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import ProxyCore
 import RateLimit
+import RateLimitRedis
 import ServiceKit
 
 /// Serves one client connection: checks each request (client resolution, rate limits, firewall on headers and
@@ -158,6 +159,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let resolution = state.resolver.resolve(peer: peer, chain: head.headers[canonicalForm: "x-forwarded-for"].map(String.init))
         let tunnel = head.headers.contains(name: "upgrade")
             && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+        // Labelled as the rate limiter and the firewall take it: an unlabelled list is converted by a copy.
+        let headerList: [(name: String, value: String)] = head.headers.map { (name: $0.name, value: $0.value) }
+        let rateRequest = RateLimitRequest(
+            method: head.method.rawValue, path: String(path), host: host, clientAddress: resolution.client,
+            headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.headers) : [:], route: route.route.name
+        )
+        // A local decision's bucket starts loading from memory now, and arrives while the headers are rewritten.
+        let prepared = self.loop.redis == nil ? state.rateLimiter.prepare(rateRequest) : nil
         let (rewritten, requestID) = state.forwarded.rewrite(
             head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { self.loop.requestIDs.next() }
         )
@@ -168,22 +177,22 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.record?.route = route.route.name
         self.record?.client = resolution.client
         self.record?.requestID = requestID
-        // Labelled as the rate limiter and the firewall take it: an unlabelled list is converted by a copy.
-        let headerList: [(name: String, value: String)] = head.headers.map { (name: $0.name, value: $0.value) }
         let pending = PendingRequest(
             head: head, state: state, hasBody: hasBody, route: route, resolution: resolution, tunnel: tunnel,
             forwardedHeaders: headers, requestID: requestID, headerList: headerList
         )
 
         // Rate limits: decided here, or by the shared store on this loop's Redis connection.
-        let rateRequest = RateLimitRequest(
-            method: head.method.rawValue, path: String(path), host: host, clientAddress: resolution.client,
-            headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.headers) : [:], route: route.route.name
-        )
-        guard let redis = self.loop.redis else {
-            return self.afterLimits(pending, state.rateLimiter.check(rateRequest))
+        if let prepared {
+            self.afterLimits(pending, state.rateLimiter.check(prepared: prepared))
+        } else if let redis = self.loop.redis {
+            self.decideShared(pending, plan: state.rateLimiter.plan(rateRequest), redis: redis, context: context)
         }
-        let plan = state.rateLimiter.plan(rateRequest)
+    }
+
+    /// Asks the shared store for the rate-limit decision; the request goes on when it answers.
+    private func decideShared(_ pending: PendingRequest, plan: RateLimiter.Plan, redis: RedisBucketStore, context: ChannelHandlerContext) {
+        let state = pending.state
         guard !plan.takes.isEmpty else {
             return self.afterLimits(pending, state.rateLimiter.finish(plan, outcomes: []))
         }
@@ -331,13 +340,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let upstream = exchange.state.config.upstreams[key.upstream]
         let address = upstream.servers[key.server]
         let loop = self.loop
+        // The initializer runs on the bootstrap's loop, this one, which `NIOLoopBound` checks.
+        let pool = NIOLoopBound(loop, eventLoop: loop.eventLoop)
         ClientBootstrap(group: self.loop.eventLoop)
             .connectTimeout(.milliseconds(Int64(upstream.connectTimeout * 1000)))
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(UpstreamHandler(pool: loop), name: PipelineNames.upstream)
+                    try handlers.addHandler(UpstreamHandler(pool: pool.value), name: PipelineNames.upstream)
                 }
             }
             .connect(host: address.host, port: address.port)

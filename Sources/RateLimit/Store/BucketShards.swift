@@ -1,3 +1,4 @@
+import CMemoryHint
 import Synchronization
 
 /// The local store's shards, each a ``BucketTable`` inside its own lock, in one allocation.
@@ -14,7 +15,11 @@ final class BucketShards: @unchecked Sendable {  // safe: immutable pointer and 
     /// One shard: a table and its lock, padded to 128 bytes.
     struct Shard: ~Copyable {
         let table: Mutex<BucketTable>
-        private let padding: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        /// The table's slot address and mask as of the last unlock, for prefetches made without the lock
+        /// (``BucketShards/prefetch(_:hash:)``). Relaxed: a stale or torn pair only makes a prefetch useless.
+        let slotsAddress = Atomic<Int>(0)
+        let mask = Atomic<Int>(0)
+        private let padding: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
         init() { self.table = Mutex(BucketTable()) }
     }
@@ -34,7 +39,32 @@ final class BucketShards: @unchecked Sendable {  // safe: immutable pointer and 
     /// Runs `body` with shard `index`'s table locked.
     @inline(__always)
     func withLock<Result>(_ index: Int, _ body: (inout BucketTable) -> sending Result) -> sending Result {
-        self.elements[index].table.withLock(body)
+        self.elements[index].table.withLock { table in
+            let result = body(&table)
+            // The table may have grown or been rebuilt; later prefetches should aim at its current slots.
+            self.elements[index].slotsAddress.store(table.slotsAddress, ordering: .relaxed)
+            self.elements[index].mask.store(table.mask, ordering: .relaxed)
+            return result
+        }
+    }
+
+    /// Starts loading the slot where shard `index` would begin its search for `hash`, without taking the lock, so
+    /// that several decisions' memory reads overlap (``LocalBucketStore/prefetch(_:)``).
+    @inline(__always)
+    func prefetch(_ index: Int, hash: Int) {
+        guard let slot = self.probeAddress(index, hash: hash) else { return }
+        // A slot may straddle two cache lines; its last byte names the second.
+        rampart_prefetch_for_write(UnsafeRawPointer(bitPattern: slot))
+        rampart_prefetch_for_write(UnsafeRawPointer(bitPattern: slot &+ MemoryLayout<BucketTable.Entry>.stride &- 1))
+    }
+
+    /// Where shard `index`'s search for `hash` starts, as of the shard's last unlock; nil before its first.
+    @inline(__always)
+    func probeAddress(_ index: Int, hash: Int) -> Int? {
+        let address = self.elements[index].slotsAddress.load(ordering: .relaxed)
+        let mask = self.elements[index].mask.load(ordering: .relaxed)
+        guard address != 0, mask >= 0 else { return nil }
+        return BucketTable.probeAddress(hash: hash, slotsAddress: address, mask: mask)
     }
 
     deinit {

@@ -24,7 +24,8 @@ struct BucketTable {
 
     /// Shared between copies of the table until one of them writes (copy on write, as an array would be).
     private var storage: SlotStorage
-    private var mask: Int
+    /// One less than the number of slots (a power of two), so a slot number is a hash masked.
+    private(set) var mask: Int
     /// Occupied slots.
     private(set) var count = 0
 
@@ -48,12 +49,18 @@ struct BucketTable {
     @inline(__always)
     private static func slotHash(_ key: borrowing Key) -> Int { key.hash | 1 }
 
+    /// The slot a search for a key with ``Key/hash`` `hash` starts at, in a table of `mask + 1` slots.
+    @inline(__always)
+    static func firstSlot(hash: Int, mask: Int) -> Int {
+        // The low bits pick the store's shard, so probing starts from bits above them.
+        ((hash | 1) >> 16) & mask
+    }
+
     /// The slot holding `key`, if any.
     @inline(__always)
     func slot(of key: borrowing Key) -> Int? {
         let hash = Self.slotHash(key)
-        // The low bits pick the store's shard, so probing starts from bits above them.
-        var index = (hash >> 16) & self.mask
+        var index = Self.firstSlot(hash: hash, mask: self.mask)
         let slots = self.storage.slots
         while true {
             let stored = slots[index].key.hash
@@ -75,6 +82,17 @@ struct BucketTable {
     /// The number of slots.
     var capacity: Int { self.storage.slots.count }
 
+    /// Where a search for `hash` starts reading in a table whose slots lie at `slotsAddress` and whose mask is
+    /// `mask`. The two may have been read without the shard's lock and be stale: the address is only for a
+    /// prefetch, which never faults.
+    @inline(__always)
+    static func probeAddress(hash: Int, slotsAddress: Int, mask: Int) -> Int {
+        slotsAddress &+ Self.firstSlot(hash: hash, mask: mask) &* MemoryLayout<Entry>.stride
+    }
+
+    /// The slots' address, for ``probeAddress(hash:slotsAddress:mask:)``.
+    var slotsAddress: Int { Int(bitPattern: self.storage.slots.baseAddress) }
+
     /// Whether the slots start on a huge-page boundary (for tests: every table of a huge page or more does).
     var isHugePageAligned: Bool {
         Int(bitPattern: self.storage.slots.baseAddress) % SlotStorage.hugePageBytes == 0
@@ -92,7 +110,7 @@ struct BucketTable {
         var key = key
         key.hash = Self.slotHash(key)
         let slots = self.storage.slots
-        var index = (key.hash >> 16) & self.mask
+        var index = Self.firstSlot(hash: key.hash, mask: self.mask)
         while slots[index].key.hash != 0 { index = (index + 1) & self.mask }
         slots[index] = Entry(key: key, bucket: bucket)
         self.count += 1
