@@ -45,6 +45,34 @@ enum Corpora {
         #expect(blocked.isEmpty, "\(blocked)")
     }
 
+    @Test func evaluationsInASpentOnesStorageDecideAsFreshOnes() async throws {
+        // The proxy starts each evaluation in the arrays of the one before (emptied): nothing of the last request
+        // may leak into the next. Every third CRS case and every benign one, interleaved, so long bodies follow
+        // short GETs and the other way round; each is evaluated fresh and in the spent evaluation's storage.
+        let mismatches = try await offloaded {
+            let ruleSet = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+            let attacks = try CRSCorpus(root: Corpora.crs).cases.enumerated().filter { $0.offset % 3 == 0 }.map(\.element.request)
+            let benign = try BenignCorpus(path: Corpora.repository + "/Tests/Corpora/benign.yaml").cases.map(\.request)
+            var requests: [FirewallRequest] = []
+            for (index, attack) in attacks.enumerated() {
+                requests.append(attack)
+                if !benign.isEmpty { requests.append(benign[index % benign.count]) }
+            }
+            var spare: FirewallEvaluation?
+            var mismatches: [String] = []
+            for request in requests {
+                let fresh = ruleSet.evaluate(request)
+                let reused = ruleSet.evaluate(request, reusing: &spare)
+                if reused.verdict != fresh.verdict || reused.matches != fresh.matches || reused.score != fresh.score {
+                    mismatches.append("\(request.method) \(request.uri): \(reused.matches.map(\.ruleID)) against \(fresh.matches.map(\.ruleID))")
+                }
+            }
+            return (requests.count, mismatches)
+        }
+        #expect(mismatches.0 > 1_500)
+        #expect(mismatches.1.isEmpty, "\(mismatches.1.prefix(5))")
+    }
+
     @Test func theCodeFieldExclusionIsWhatLetsSnippetsThrough() async throws {
         let blocked = try await offloaded {
             let ruleSet = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")

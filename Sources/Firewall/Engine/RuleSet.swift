@@ -317,10 +317,18 @@ public final class RuleSet: Sendable {
 
     /// Evaluates both phases of `request` (its body included).
     public func evaluate(_ request: FirewallRequest) -> FirewallDecision {
-        var evaluation = FirewallEvaluation(ruleSet: self, request: request)
+        var spare: FirewallEvaluation?
+        return self.evaluate(request, reusing: &spare)
+    }
+
+    /// ``evaluate(_:)`` in the storage of `spare`, a spent evaluation (nil at first), which is left holding this
+    /// evaluation for the next call: a caller evaluating request after request allocates the arrays once.
+    public func evaluate(_ request: FirewallRequest, reusing spare: inout FirewallEvaluation?) -> FirewallDecision {
+        var evaluation = FirewallEvaluation(ruleSet: self, request: request, reusing: spare.take())
         let headers = evaluation.runHeaders()
-        guard headers.verdict == .pass else { return headers }
-        return evaluation.runBody(request.body)
+        let decision = headers.verdict == .pass ? evaluation.runBody(request.body) : headers
+        spare = consume evaluation
+        return decision
     }
 
     /// Counts of rules per tag, for `rampart check` and stats.

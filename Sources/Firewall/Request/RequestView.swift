@@ -139,7 +139,29 @@ struct RequestView {
     /// An empty view.
     init() {}
 
+    /// A view of `request`'s head.
     init(_ request: FirewallRequest) {
+        self.parse(request)
+    }
+
+    /// Forgets the request, keeping the arrays' capacity for the next one (``parse(_:)``): an evaluation that
+    /// starts in a spent one's storage allocates none of them again.
+    mutating func clear() {
+        self.allEntries.removeAll(keepingCapacity: true)
+        self.headBytes.removeAll(keepingCapacity: true)
+        self.bodyBytes.removeAll(keepingCapacity: true)
+        self.collectionOrder.removeAll(keepingCapacity: true)
+        self.headEntryCount = 0
+        self.hasNonASCIIName = false
+        self.collectionStarts = PerCollection(repeating: 0)
+        self.hasBody = false
+        self.longestValue = PerCollection(repeating: 0)
+        self.isParsed = false
+    }
+
+    /// Takes `request`'s head apart into this view, which is empty (new, or cleared).
+    mutating func parse(_ request: FirewallRequest) {
+        precondition(!self.isParsed && self.allEntries.isEmpty, "a view is parsed once; clear it first")
         self.isParsed = true
         // Room for the usual request up front: grown from empty, the entries would reallocate five or six times,
         // a share of a plain GET's allocations. The buffer holds the head's bytes, and the query's
@@ -149,7 +171,8 @@ struct RequestView {
         self.reserve(expected)
         var bytes = request.method.utf8.count + request.uri.utf8.count * (hasQuery ? 2 : 1) + request.clientAddress.utf8.count
         for (name, value) in request.headers { bytes += name.utf8.count + value.utf8.count }
-        self.buffer = ValueBuffer(capacity: bytes)
+        // The last head's bytes (cleared) become this head's buffer, so their storage is used again.
+        self.buffer = ValueBuffer(reusing: &self.headBytes, capacity: bytes)
         self.add(.method, self.buffer.append(request.method.utf8))
         let uri = self.buffer.append(request.uri.utf8)
         self.add(.uri, uri)
@@ -181,7 +204,7 @@ struct RequestView {
         guard !request.body.isEmpty else { return }
         defer { self.finishPhase() }
         // Fields are mostly ranges of the body's own bytes, and JSON paths are not much longer than the body.
-        self.buffer = ValueBuffer(capacity: request.body.count * 2)
+        self.buffer = ValueBuffer(reusing: &self.bodyBytes, capacity: request.body.count * 2)
         let body = self.buffer.append(request.body)
         self.add(.body, body)
         let contentType = request.header("content-type")?.lowercased() ?? ""
@@ -226,7 +249,10 @@ struct RequestView {
         var starts = PerCollection(repeating: 0)
         for entry in self.allEntries { starts[entry.collection.ordinal + 1] += 1 }
         for ordinal in 0..<Self.collectionCount { starts[ordinal + 1] += starts[ordinal] }
-        var order = [Int](repeating: 0, count: self.allEntries.count)
+        var order: [Int] = []
+        swap(&order, &self.collectionOrder)
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: repeatElement(0, count: self.allEntries.count))
         // `starts` doubles as each collection's next free place, then is restored by shifting back.
         for (index, entry) in self.allEntries.enumerated() {
             order[starts[entry.collection.ordinal]] = index

@@ -13,6 +13,13 @@ struct ValueBuffer {
         self.bytes.reserveCapacity(capacity)
     }
 
+    /// An empty buffer in `storage`'s memory (left empty), with room for `capacity` bytes.
+    init(reusing storage: inout [UInt8], capacity: Int) {
+        swap(&self.bytes, &storage)
+        self.bytes.removeAll(keepingCapacity: true)
+        self.bytes.reserveCapacity(capacity)
+    }
+
     /// The number of bytes written.
     var count: Int { self.bytes.count }
 

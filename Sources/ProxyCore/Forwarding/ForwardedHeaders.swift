@@ -29,8 +29,10 @@ public struct ForwardedHeaders: Sendable {
             let token = value.lowercased()
             if token != "keep-alive" && token != "close" && !(tunnel && token == "upgrade") { named.append(token) }
         }
-        // One pass copies what is kept, instead of one removal pass per dropped name.
-        var output = HTTPHeaders()
+        // One pass copies what is kept, instead of one removal pass per dropped name. The fields are gathered as a
+        // plain list and wrapped once: `HTTPHeaders.add` checks each name for non-ASCII bytes and for being
+        // `Connection`, and these names are the parser's (tokens, ASCII by its grammar) or the proxy's own.
+        var output: [(String, String)] = []
         // Room for the forwarding fields added here (at most six) and the Connection field the proxy adds for its
         // pooled upstream connection, so neither grows the storage again.
         output.reserveCapacity(headers.count + 7)
@@ -51,27 +53,27 @@ public struct ForwardedHeaders: Sendable {
             case .upgrade, .other: break
             }
             if !named.isEmpty, named.contains(where: { Self.equalsIgnoringCase(name, $0) }) { continue }
-            output.add(name: name, value: value)
+            output.append((name, value))
         }
-        if !hasProto { output.add(name: "X-Forwarded-Proto", value: "http") }
-        if let host, !hasForwardedHost { output.add(name: "X-Forwarded-Host", value: host) }
-        output.add(name: "X-Forwarded-For", value: resolution.forwardedFor)
-        output.add(name: "X-Real-IP", value: resolution.client)
-        if tunnel { output.add(name: "Connection", value: "upgrade") }
+        if !hasProto { output.append(("X-Forwarded-Proto", "http")) }
+        if let host, !hasForwardedHost { output.append(("X-Forwarded-Host", host)) }
+        output.append(("X-Forwarded-For", resolution.forwardedFor))
+        output.append(("X-Real-IP", resolution.client))
+        if tunnel { output.append(("Connection", "upgrade")) }
         let id: String
         if let requestID {
             id = requestID
         } else {
             id = newRequestID()
-            output.add(name: "X-Request-ID", value: id)
+            output.append(("X-Request-ID", id))
         }
         if self.addForwarded {
             let client = resolution.client.contains(":") ? "\"[\(resolution.client)]\"" : resolution.client
             var element = "for=\(client);proto=http"
             if let host { element += ";host=\"\(host)\"" }
-            output.add(name: "Forwarded", value: element)
+            output.append(("Forwarded", element))
         }
-        return (output, id)
+        return (HTTPHeaders(output), id)
     }
 
     /// How a request field is treated on the way to the backend.

@@ -258,11 +258,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         // Firewall, headers phase.
         var firewall = FirewallEvaluation(
             ruleSet: state.firewall,
-            request: FirewallRequest(method: head.method.rawValue, uri: head.uri, headers: headerList, clientAddress: resolution.client)
+            request: FirewallRequest(method: head.method.rawValue, uri: head.uri, headers: headerList, clientAddress: resolution.client),
+            reusing: self.loop.spareFirewall.take()
         )
         let decision = firewall.runHeaders()
         if decision.isDenied || decision.verdict == .allow { self.countFirewall(decision) }
         if case .deny(let status) = decision.verdict {
+            self.loop.spareFirewall = consume firewall
             state.rateLimiter.release(rateDecision)
             return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, hasBody: hasBody)
         }
@@ -315,7 +317,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     private func inspectBodyAndForward(_ exchange: Exchange) {
         exchange.bodyInspected = true
-        let decision = exchange.firewall.runBody(exchange.inspectedBody())
+        // The evaluation is the exchange's from the headers phase until here, which runs once (`bodyInspected`).
+        guard var firewall = exchange.firewall.take() else { preconditionFailure("the body phase runs once per request") }
+        let decision = firewall.runBody(exchange.inspectedBody())
+        self.loop.spareFirewall = consume firewall
         self.countFirewall(decision)
         if case .deny(let status) = decision.verdict {
             self.exchange = nil

@@ -15,7 +15,8 @@ final class Exchange {
     let route: RouteTable.Entry
     var forwardedHead: HTTPRequestHead
     var requestID: String
-    var firewall: FirewallEvaluation
+    /// The firewall's evaluation until its body phase has run; then it goes back to the loop for reuse.
+    var firewall: FirewallEvaluation?
     var rateDecision: RateLimitDecision?
 
     /// Body bytes held back: for the firewall's body phase, or until the upstream connection is ready.

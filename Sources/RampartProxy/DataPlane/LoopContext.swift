@@ -1,3 +1,4 @@
+import Firewall
 import NIOCore
 import ProxyCore
 import RateLimit
@@ -31,6 +32,9 @@ final class LoopContext {
     var requestIDs = RequestIDGenerator()
     /// What this loop has counted; the admin listener merges every loop's.
     var stats = TrafficStats()
+    /// The last finished firewall evaluation, whose arrays the next request's evaluation takes over: a dozen
+    /// allocations a request fewer. (Several requests in flight at once allocate afresh beyond the first.)
+    var spareFirewall: FirewallEvaluation?
     /// The shared bucket store over this loop's own Redis connection, when the config names one.
     let redis: RedisBucketStore?
     /// Connections with deadlines to watch, by identity.
