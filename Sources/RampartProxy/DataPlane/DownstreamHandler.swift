@@ -166,7 +166,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.headers) : [:], route: route.route.name
         )
         // A local decision's bucket starts loading from memory now, and arrives while the headers are rewritten.
-        let prepared = self.loop.redis == nil ? state.rateLimiter.prepare(rateRequest) : nil
+        // One use of the request on each branch, so it is moved into the limiter rather than copied.
+        let prepared: RateLimiter.PreparedRequest?
+        let plan: RateLimiter.Plan?
+        if self.loop.redis == nil {
+            (prepared, plan) = (state.rateLimiter.prepare(consume rateRequest), nil)
+        } else {
+            (prepared, plan) = (nil, state.rateLimiter.plan(consume rateRequest))
+        }
         let (rewritten, requestID) = state.forwarded.rewrite(
             head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { self.loop.requestIDs.next() }
         )
@@ -185,8 +192,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         // Rate limits: decided here, or by the shared store on this loop's Redis connection.
         if let prepared {
             self.afterLimits(pending, state.rateLimiter.check(prepared: prepared))
-        } else if let redis = self.loop.redis {
-            self.decideShared(pending, plan: state.rateLimiter.plan(rateRequest), redis: redis, context: context)
+        } else if let plan, let redis = self.loop.redis {
+            self.decideShared(pending, plan: plan, redis: redis, context: context)
         }
     }
 

@@ -163,8 +163,8 @@ public final class LocalBucketStore: Sendable {
         }
     }
 
-    /// Starts loading the slot where `key`'s bucket would be, without locking: a batch of decisions prefetches
-    /// every bucket first, so that their waits for memory overlap instead of adding up.
+    /// Starts loading the slot where `key`'s bucket would be, without locking, so that the wait for memory
+    /// overlaps other work: a prepared request's (``RateLimiter/prepare(_:)``), or a batch's other decisions.
     @inline(__always)
     func prefetch(_ key: borrowing BucketTable.Key) {
         self.shards.prefetch(self.shardIndex(of: key.hash), hash: key.hash)
