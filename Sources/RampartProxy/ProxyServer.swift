@@ -73,11 +73,6 @@ public final class ProxyServer: Service, Sendable {
                     guard self.admit(channel) else { throw ChannelError.inputClosed }
                     guard let loop = self.loops[ObjectIdentifier(channel.eventLoop)]?.value else { throw ChannelError.ioOnClosedChannel }
                     let handlers = channel.pipeline.syncOperations
-                    var limits = NIOHTTPDecoderLimitConfiguration()
-                    limits.maxHeaderListSize = config.maxHeaderBytes
-                    limits.maxHeaderFieldSize = config.maxHeaderBytes
-                    let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)
-                    try handlers.addHandler(ByteToMessageHandler(decoder), name: PipelineNames.requestDecoder)
                     try handlers.addHandler(DownstreamHandler(server: self, loop: loop), name: PipelineNames.downstream)
                 }
             }
@@ -221,7 +216,6 @@ public final class ProxyServer: Service, Sendable {
 
 /// Handler names, so a protocol switch can take the HTTP handlers out of both pipelines.
 enum PipelineNames {
-    static let requestDecoder = "http-request-decoder"
     static let downstream = "downstream"
     static let upstream = "upstream"
 }

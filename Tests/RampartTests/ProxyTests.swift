@@ -161,6 +161,26 @@ import TestSupport
         }
     }
 
+    @Test func pipelinedRequestsBeyondAHeadsWorthAreAllAnsweredInOrder() async throws {
+        try await Self.withProxy { proxy, seen in
+            let port = proxy.port
+            let count = 400
+            let paths = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                // About 260 KB in four writes, before reading any response: more than the proxy holds unparsed (a
+                // head's worth), so it stops reading and must start again as responses go out.
+                let padding = String(repeating: "p", count: 600)
+                for batch in 0..<4 {
+                    let range = batch * count / 4..<(batch + 1) * count / 4
+                    connection.send(range.map { "GET /app/\($0) HTTP/1.1\r\nHost: a\r\nX-Pad: \(padding)\r\n\r\n" }.joined())
+                }
+                return try (0..<count).map { _ in try connection.readResponse() }.map { try Self.json($0)["path"] }
+            }
+            #expect(paths == (0..<count).map { .string("/app/\($0)") })
+            #expect(seen.withLock { $0 } == count)
+        }
+    }
+
     @Test func bodiesChunkedAndExpectContinue() async throws {
         try await Self.withProxy { proxy, _ in
             let chunked = try await proxy.request(

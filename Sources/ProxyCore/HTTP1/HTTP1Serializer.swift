@@ -1,19 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// Writes the HTTP/1.1 the proxy produces itself: request heads for backends, the heads of its own answers,
-/// and chunk framing for request bodies it streams.
+/// Writes the HTTP/1.1 the proxy produces itself: the heads of its own answers, and chunk framing for request
+/// bodies it streams. (Request heads for backends are the client's, rewritten by ``ForwardedHeaders``.)
 public enum HTTP1Serializer {
-    /// `METHOD target HTTP/1.1`, the fields, the empty line.
-    public static func writeRequestHead(_ head: HTTPRequestHead, into buffer: inout ByteBuffer) {
-        buffer.writeString(head.method.rawValue)
-        buffer.writeStaticString(" ")
-        buffer.writeString(head.uri)
-        buffer.writeStaticString(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
-        Self.writeFields(head.headers, into: &buffer)
-        buffer.writeStaticString("\r\n")
-    }
-
     /// A status line with the standard reason phrase, the fields, the empty line.
     public static func writeResponseHead(version: HTTPVersion, status: Int, headers: HTTPHeaders, into buffer: inout ByteBuffer) {
         buffer.writeStaticString(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")

@@ -30,19 +30,18 @@ public struct UpstreamResponseParser: Sendable {
 
     private var state = State.idle
     private var chunks = ChunkedBody()
-    /// The start of a head that has not fully arrived.
-    private var partialHead: ByteBuffer?
+    private var headReader: HeadReader
     private var requestIsHEAD = false
     private var unwrapChunks = false
     private var switching = false
     /// The longest response head accepted.
-    public let maxHeadBytes: Int
+    public var maxHeadBytes: Int { self.headReader.maxBytes }
     /// Body bytes of the current response, without chunk framing.
     public private(set) var bodyBytes = 0
 
     /// A parser for one connection.
     public init(maxHeadBytes: Int = 64 * 1024) {
-        self.maxHeadBytes = maxHeadBytes
+        self.headReader = HeadReader(maxBytes: maxHeadBytes)
     }
 
     /// A request went out: its response comes next.
@@ -55,7 +54,7 @@ public struct UpstreamResponseParser: Sendable {
         self.requestIsHEAD = toHEAD
         self.unwrapChunks = unwrapChunks
         self.switching = false
-        self.partialHead = nil
+        self.headReader.reset()
         self.bodyBytes = 0
     }
 
@@ -104,25 +103,13 @@ public struct UpstreamResponseParser: Sendable {
     }
 
     private mutating func head(_ buffer: inout ByteBuffer) throws(UpstreamResponseError) -> Event? {
-        if var partial = self.partialHead {
-            self.partialHead = nil
-            partial.writeBuffer(&buffer)
-            buffer = partial
+        let bytes: ByteBuffer
+        switch self.headReader.read(&buffer) {
+        case .needMore: return nil
+        case .tooLarge: throw UpstreamResponseError(description: "the response head is larger than \(self.maxHeadBytes) bytes")
+        case .bareLineFeed: throw UpstreamResponseError(description: "a line of the response head ends with a bare LF")
+        case .head(let head): bytes = head
         }
-        guard let length = Self.headLength(buffer) else {
-            guard buffer.readableBytes <= self.maxHeadBytes else {
-                throw UpstreamResponseError(description: "the response head is larger than \(self.maxHeadBytes) bytes")
-            }
-            if buffer.readableBytes > 0 {
-                self.partialHead = buffer
-                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-            }
-            return nil
-        }
-        guard length <= self.maxHeadBytes else {
-            throw UpstreamResponseError(description: "the response head is larger than \(self.maxHeadBytes) bytes")
-        }
-        guard let bytes = buffer.readSlice(length: length) else { return nil }
         let head = try UpstreamResponseHead(parsing: bytes, requestIsHEAD: self.requestIsHEAD, unwrapChunks: self.unwrapChunks)
         if head.isInterim { return .head(head) }
         self.switching = head.status == 101
@@ -160,17 +147,5 @@ public struct UpstreamResponseParser: Sendable {
         guard count > 0, let slice = buffer.readSlice(length: count) else { return nil }
         self.bodyBytes += count
         return .body(slice)
-    }
-
-    /// The length of the head at the start of `buffer` (through the empty line), nil if it is not all there.
-    static func headLength(_ buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { p in
-            var index = 3
-            while index < p.count {
-                if p[index] == 0x0A, p[index - 1] == 0x0D, p[index - 2] == 0x0A, p[index - 3] == 0x0D { return index + 1 }
-                index += 1
-            }
-            return nil
-        }
     }
 }

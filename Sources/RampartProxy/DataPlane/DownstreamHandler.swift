@@ -12,37 +12,44 @@ import ServiceKit
 /// Serves one client connection: checks each request (client resolution, rate limits, firewall on headers and
 /// body), forwards it over a pooled upstream connection of this event loop, and streams the response back.
 ///
-/// Requests are handled one at a time; pipelined requests wait in a queue, so responses keep their order.
+/// The connection's bytes are parsed here, by ``ClientRequestParser``, one request at a time: the bytes of a
+/// pipelined request stay unparsed until the response before it has been sent, so responses keep their order.
 /// Backpressure: while the upstream cannot take more request body, the client is not read; while the client
 /// cannot take more response, the upstream is not read.
 final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamDelegate {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let server: ProxyServer
     private let loop: LoopContext
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
-    /// Parts of later (pipelined) requests, held until the current response has been sent.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    /// The rest of a rejected request is read and dropped until its end.
-    private var discarding = false
+    private var parser: ClientRequestParser
+    /// Bytes read and not parsed yet: a pipelined request's, or a tunnel's first bytes.
+    private var input: ByteBuffer?
+    /// Reading stopped because `input` holds too much (see ``boundInput()``).
+    private var inputPaused = false
     private var closing = false
     private var servedRequests = 0
     /// When the next request head must have arrived; nil while a request is being handled.
     private var headDeadline: NIODeadline?
     /// The request being answered, for the access log and stats; nil between requests.
     private var record: RequestRecord?
-    /// The shared rate-limit store (Redis) is deciding the current request; later parts wait in `queued`.
+    /// The shared rate-limit store (Redis) is deciding the current request; what follows waits in `input`.
     private var awaitingLimits = false
     /// The peer's address as text, formatted on the connection's first request rather than on each.
     private var peerAddress: String?
-    /// The last response head's buffer, reused as ``UpstreamHandler`` reuses its request head's.
+    /// The last response head's buffer, cleared and refilled for the next head: once the channel has written it,
+    /// this is its only reference, so clearing keeps its memory instead of allocating a new buffer per response.
     private var responseHeadBuffer: ByteBuffer?
+    /// The last forwarded request head's buffer, reused the same way once its exchange is over.
+    private var requestHeadBuffer: ByteBuffer?
 
     init(server: ProxyServer, loop: LoopContext) {
         self.server = server
         self.loop = loop
+        self.parser = ClientRequestParser(maxHeadBytes: server.state.config.maxHeaderBytes)
     }
 
     // MARK: Channel events
@@ -79,17 +86,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
+        var buffer = self.unwrapInboundIn(data)
         if self.closing { return }
-        if self.discarding {
-            if case .end = part { self.discarding = false }
-            return
+        if var held = self.input.take(), held.readableBytes > 0 {
+            held.writeBuffer(&buffer)
+            self.input = held
+        } else {
+            self.input = buffer
         }
-        if self.awaitingLimits || self.exchange?.requestEnded == true {
-            self.queued.append(part)
-            return
-        }
-        self.handle(part)
+        self.parseInput()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -110,19 +115,74 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !self.closing else { return }
-        if let parserError = error as? HTTPParserError {
-            let status = parserError == .headerOverflow ? 431 : 400
-            let description = parserError == .headerOverflow ? "the request head is too large" : "malformed HTTP request: \(parserError)"
-            self.respondAndClose(ErrorResponse(status: status, description: description), version: .http1_1)
-        } else {
-            context.close(promise: nil)
+        self.closing = true
+        context.close(promise: nil)
+    }
+
+    /// Hands the bytes that followed a protocol switch to the handler that replaces this one (the tunnel).
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        if let bytes = self.input.take(), bytes.readableBytes > 0 {
+            context.fireChannelRead(self.wrapInboundOut(bytes))
         }
+        context.leavePipeline(removalToken: removalToken)
     }
 
     // MARK: Requests
 
-    private func handle(_ part: HTTPServerRequestPart) {
-        switch part {
+    /// Stands in for `input` when every byte read has been parsed (an empty buffer, shared, never written).
+    private static let noInput = ByteBuffer()
+
+    /// Parses what was read, up to the end of the request being handled; then waits for the next head if the
+    /// exchange is over. Pipelined requests stay in `input` meanwhile.
+    private func parseInput() {
+        // Even without bytes the parser may have an event: the end of a request whose last bytes came earlier.
+        var input = self.input.take() ?? Self.noInput
+        do {
+            while !self.closing, !self.awaitingLimits, self.exchange?.requestEnded != true, let event = try self.parser.next(&input) {
+                self.handle(event)
+            }
+        } catch {
+            self.refuse(error)
+            return
+        }
+        // A spent buffer is let go, so the channel can reuse its memory for the next read.
+        if input.readableBytes > 0 { self.input = input }
+        self.boundInput()
+        if self.exchange == nil && self.headDeadline == nil && !self.awaitingLimits && !self.closing { self.armHeadTimer() }
+    }
+
+    /// Stops reading while more than a head's worth of pipelined bytes wait unparsed, so a client cannot make the
+    /// proxy hold its requests without bound; reads again once they have been parsed.
+    private func boundInput() {
+        let held = self.input?.readableBytes ?? 0
+        if held > self.parser.maxHeadBytes {
+            self.inputPaused = true
+            self.context?.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        } else if self.inputPaused {
+            self.inputPaused = false
+            self.context?.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
+    }
+
+    /// Answers a request the parser refused (400, or 431 for a head too large) and closes the connection.
+    private func refuse(_ error: ClientRequestError) {
+        if let exchange = self.exchange {
+            self.exchange = nil
+            self.abandonUpstream(exchange)
+            self.release(exchange)
+            if exchange.responseStarted {
+                self.finishRecord(status: exchange.responseStatus, bytes: exchange.responseBytes, reason: "the request broke off: \(error.description)")
+                self.closing = true
+                self.context?.close(promise: nil)
+                return
+            }
+        }
+        let description = error.status == 400 ? "malformed HTTP request: \(error.description)" : error.description
+        self.respondAndClose(ErrorResponse(status: error.status, description: description), version: .http1_1)
+    }
+
+    private func handle(_ event: ClientRequestParser.Event) {
+        switch event {
         case .head(let head):
             self.headDeadline = nil
             self.begin(head)
@@ -141,31 +201,26 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
     }
 
-    private func begin(_ head: HTTPRequestHead) {
+    private func begin(_ head: ClientRequestHead) {
         guard let context = self.context else { return }
         let state = self.server.state
-        self.record = RequestRecord(started: .now(), method: head.method.rawValue, path: String(head.uri.prefix { $0 != "?" }))
+        let uri = head.uri
+        let path = Substring(uri).prefix { $0 != "?" }
+        self.record = RequestRecord(started: .now(), method: head.method.rawValue, path: String(path))
         self.loop.stats.inFlight += 1
-        let hasBody = head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
-        if let violation = RequestHeadValidator.validate(head) {
-            return self.reject(ErrorResponse(status: 400, description: violation.description), head: head, hasBody: hasBody, forceClose: true)
-        }
-        let host = Self.hostWithoutPort(head.headers.first(name: "host"))
-        let path = Substring(head.uri).prefix { $0 != "?" }
+        let host = Self.hostWithoutPort(head.first(name: "host"))
         guard let route = state.routes.match(host: host, path: path) else {
-            return self.reject(ErrorResponse(status: 404, description: "no route for \(host ?? "")\(path)"), head: head, hasBody: hasBody)
+            return self.reject(ErrorResponse(status: 404, description: "no route for \(host ?? "")\(path)"), head: head, unreadBody: head.hasBody)
         }
         let peer = self.peer(context)
-        let resolution = state.resolver.resolve(peer: peer, chain: head.headers[canonicalForm: "x-forwarded-for"].map(String.init))
-        let tunnel = head.headers.contains(name: "upgrade")
-            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+        let resolution = state.resolver.resolve(peer: peer, chain: head.values(name: "x-forwarded-for"))
         // Labelled as the rate limiter and the firewall take it: an unlabelled list is converted by a copy.
-        let headerList: [(name: String, value: String)] = head.headers.map { (name: $0.name, value: $0.value) }
+        let headerList = head.fieldList
         let rateRequest = RateLimitRequest(
             method: head.method.rawValue, path: String(path), host: host, clientAddress: resolution.client,
-            headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.headers) : [:], route: route.route.name
+            headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.values(name: "cookie")) : [:], route: route.route.name
         )
-        // A local decision's bucket starts loading from memory now, and arrives while the headers are rewritten.
+        // A local decision's bucket starts loading from memory now, and arrives while the request id is made.
         // One use of the request on each branch, so it is moved into the limiter rather than copied.
         let prepared: RateLimiter.PreparedRequest?
         let plan: RateLimiter.Plan?
@@ -174,19 +229,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         } else {
             (prepared, plan) = (nil, state.rateLimiter.plan(consume rateRequest))
         }
-        let (rewritten, requestID) = state.forwarded.rewrite(
-            head.headers, resolution: resolution, tunnel: tunnel, newRequestID: { self.loop.requestIDs.next() }
-        )
-        var headers = consume rewritten
-        // The rewrite dropped the client's Connection fields; this one is for the pooled upstream connection. Added
-        // here, while the fields are not shared yet: once the pending request holds them, adding copies them.
-        if !tunnel { headers.add(name: "Connection", value: "keep-alive") }
+        let keptID = state.forwarded.keptRequestID(head, resolution: resolution)
+        let requestID = keptID ?? self.loop.requestIDs.next()
         self.record?.route = route.route.name
         self.record?.client = resolution.client
         self.record?.requestID = requestID
         let pending = PendingRequest(
-            head: head, state: state, hasBody: hasBody, route: route, resolution: resolution, tunnel: tunnel,
-            forwardedHeaders: headers, requestID: requestID, headerList: headerList
+            head: head, uri: uri, state: state, route: route, resolution: resolution, requestID: requestID,
+            madeRequestID: keptID == nil, headerList: headerList
         )
 
         // Rate limits: decided here, or by the shared store on this loop's Redis connection.
@@ -222,20 +272,20 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             }
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
             self.afterLimits(pending, decision)
-            self.processQueued()
+            self.parseInput()
         }
     }
 
     /// What `begin` learned about a request, carried past an asynchronous rate-limit decision.
     private struct PendingRequest {
-        let head: HTTPRequestHead
+        let head: ClientRequestHead
+        let uri: String
         let state: ProxyState
-        let hasBody: Bool
         let route: RouteTable.Entry
         let resolution: ClientAddressResolver.Resolution
-        let tunnel: Bool
-        let forwardedHeaders: HTTPHeaders
         let requestID: String
+        /// The proxy made the request id, so the backend gets it in a field of its own.
+        let madeRequestID: Bool
         let headerList: [(name: String, value: String)]
     }
 
@@ -245,8 +295,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             pending.state.rateLimiter.release(rateDecision)
             return
         }
-        let (head, state, hasBody, route, requestID) = (pending.head, pending.state, pending.hasBody, pending.route, pending.requestID)
-        let (tunnel, headers, headerList, resolution) = (pending.tunnel, pending.forwardedHeaders, pending.headerList, pending.resolution)
+        let (head, state, route, requestID, resolution) = (pending.head, pending.state, pending.route, pending.requestID, pending.resolution)
         for shadow in rateDecision.shadowRejections { self.loop.stats.rateLimitShadowRejections[shadow.policy, default: 0] += 1 }
         if let rejection = rateDecision.rejection {
             self.loop.stats.rateLimitRejections[rejection.policy, default: 0] += 1
@@ -259,13 +308,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             // The rate-limit fields carry Retry-After whenever the decision knows the wait, as a rejection does.
             response.headers = RateLimitHeaders.fields(for: rateDecision).map { ($0.name, $0.value) }
             if rateDecision.retryAfter == nil { response.headers.append(("Retry-After", "1")) }
-            return self.reject(response, head: head, hasBody: hasBody)
+            return self.reject(response, head: head, unreadBody: head.hasBody)
         }
 
         // Firewall, headers phase.
         var firewall = FirewallEvaluation(
             ruleSet: state.firewall,
-            request: FirewallRequest(method: head.method.rawValue, uri: head.uri, headers: headerList, clientAddress: resolution.client),
+            request: FirewallRequest(method: head.method.rawValue, uri: pending.uri, headers: pending.headerList, clientAddress: resolution.client),
             reusing: self.loop.spareFirewall.take()
         )
         let decision = firewall.runHeaders()
@@ -273,13 +322,19 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if case .deny(let status) = decision.verdict {
             self.loop.spareFirewall = consume firewall
             state.rateLimiter.release(rateDecision)
-            return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, hasBody: hasBody)
+            return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, unreadBody: head.hasBody)
         }
 
-        var forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: RouteTable.forwardedURI(head.uri, route: route.route), headers: headers)
-        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-            // The checks passed: invite the body now, and keep the backend out of the handshake.
-            forwardedHead.headers.remove(name: "expect")
+        var forwardedHead = self.requestHeadBuffer.take() ?? context.channel.allocator.buffer(capacity: 512)
+        forwardedHead.clear()
+        state.forwarded.write(
+            head, target: RouteTable.forwardedURI(pending.uri, route: route.route), resolution: resolution, tunnel: head.asksUpgrade,
+            addRequestID: pending.madeRequestID ? requestID : nil, into: &forwardedHead
+        )
+        self.requestHeadBuffer = forwardedHead
+        if head.expectsContinue {
+            // The checks passed: invite the body now. The backend is kept out of the handshake (Expect is not
+            // forwarded).
             var interim = context.channel.allocator.buffer(capacity: 32)
             HTTP1Serializer.writeResponseHead(version: head.version, status: 100, headers: [:], into: &interim)
             context.writeAndFlush(self.wrapOutboundOut(interim), promise: nil)
@@ -287,7 +342,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         // Moved, not copied: a copy retains (and the local's end releases) every array the evaluation holds.
         let exchange = Exchange(state: state, head: head, route: route, forwardedHead: forwardedHead, requestID: requestID, firewall: consume firewall)
         exchange.rateDecision = rateDecision
-        exchange.isTunnel = tunnel
+        exchange.isTunnel = head.asksUpgrade
         self.exchange = exchange
         if decision.verdict == .allow {
             exchange.bodyInspected = true
@@ -315,7 +370,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             self.release(exchange)
             self.reject(
                 ErrorResponse(status: 413, description: "the request body is larger than the \(limit) bytes that are inspected"),
-                head: exchange.head, hasBody: true, forceClose: true
+                head: exchange.head, unreadBody: true
             )
         case .inspectPrefix:
             self.inspectBodyAndForward(exchange)
@@ -332,7 +387,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if case .deny(let status) = decision.verdict {
             self.exchange = nil
             self.release(exchange)
-            self.reject(Self.firewallRejection(status: status, decision: decision, requestID: exchange.requestID), head: exchange.head, hasBody: !exchange.requestEnded, forceClose: !exchange.requestEnded)
+            self.reject(Self.firewallRejection(status: status, decision: decision, requestID: exchange.requestID), head: exchange.head, unreadBody: !exchange.requestEnded)
             return
         }
         self.forward(exchange)
@@ -400,7 +455,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if let downstream = self.context?.channel, !downstream.isWritable {
             channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
-        handler.sendHead(exchange.forwardedHead, unwrapChunks: exchange.head.version.minor == 0)
+        let head = exchange.head
+        handler.sendHead(exchange.forwardedHead, isHEAD: head.method == .HEAD, chunked: head.framing == .chunked, unwrapChunks: head.version.minor == 0)
         for buffer in exchange.pendingBody { handler.sendBody(buffer) }
         exchange.pendingBody = []
         if exchange.requestEnded { handler.sendEnd() }
@@ -460,6 +516,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             exchange.upstreamKeepAlive = head.keepAlive
             if let key = exchange.serverKey { self.loop.serverSucceeded(key) }
             exchange.switchingProtocols = head.status == 101
+            // Refused a protocol switch: what the client sent after asking is not HTTP, and the parser stopped there.
+            if exchange.isTunnel && !exchange.switchingProtocols { exchange.keepAlive = false }
             // Without a length or chunks the client learns the end by the close; so it does for an HTTP/1.0
             // client whose chunked response is unwrapped.
             if head.framing == .untilClose || (head.framing == .chunked && exchange.head.version.minor == 0) {
@@ -542,14 +600,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         exchange.upstreamHandler?.delegate = nil
         let (clientSide, serverSide) = TunnelHandler.pair()
         do {
-            // Glue first, then take HTTP out: bytes the decoders still hold are passed on to the glue.
+            // Glue first, then take HTTP out: bytes the handlers still hold are passed on to the glue.
             try context.pipeline.syncOperations.addHandler(clientSide)
             try upstream.pipeline.syncOperations.addHandler(serverSide)
             upstream.pipeline.syncOperations.removeHandler(name: PipelineNames.upstream, promise: nil)
             upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            for name in [PipelineNames.requestDecoder, PipelineNames.downstream] {
-                context.pipeline.syncOperations.removeHandler(name: name, promise: nil)
-            }
+            context.pipeline.syncOperations.removeHandler(name: PipelineNames.downstream, promise: nil)
         } catch {
             upstream.close(promise: nil)
             context.close(promise: nil)
@@ -579,21 +635,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             self.context?.close(promise: nil)
             return
         }
-        self.processQueued()
-    }
-
-    /// Handles parts that waited (pipelined requests, or parts that arrived during a rate-limit decision), up to
-    /// the end of the current request; then waits for the next head if nothing is left.
-    private func processQueued() {
-        while !self.awaitingLimits, self.exchange?.requestEnded != true, let part = self.queued.popFirst() {
-            if self.closing { return }
-            if self.discarding {
-                if case .end = part { self.discarding = false }
-                continue
-            }
-            self.handle(part)
-        }
-        if self.exchange == nil && self.queued.isEmpty && !self.awaitingLimits && !self.closing { self.armHeadTimer() }
+        self.parseInput()
     }
 
     private func fail(_ exchange: Exchange, _ response: ErrorResponse) {
@@ -603,16 +645,20 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.abandonUpstream(exchange)
         var response = response
         response.extra["request_id"] = .string(exchange.requestID)
-        self.reject(response, head: exchange.head, hasBody: !exchange.requestEnded)
+        self.reject(response, head: exchange.head, unreadBody: !exchange.requestEnded)
     }
 
-    /// Answers `head` with `response`; a request whose body has not been read is closed after the answer.
-    private func reject(_ response: ErrorResponse, head: HTTPRequestHead, hasBody: Bool, forceClose: Bool = false) {
+    /// Answers `head` with `response`. The connection closes after the answer when the client asked, when the
+    /// request's body was not all read (rather than reading it only to drop it), or when the request asked to
+    /// switch protocols (the parser stopped there).
+    private func reject(_ response: ErrorResponse, head: ClientRequestHead, unreadBody: Bool) {
+        let keepAlive = head.keepAlive && !unreadBody && !head.asksUpgrade
+        self.reject(response, version: head.version, keepAlive: keepAlive, isHEAD: head.method == .HEAD)
+    }
+
+    private func reject(_ response: ErrorResponse, version: HTTPVersion, keepAlive: Bool, isHEAD: Bool) {
         guard let context = self.context else { return }
-        let keepAlive = head.isKeepAlive && !forceClose && !hasBody
-        let (bytes, bodyLength) = response.serialized(
-            version: head.version, keepAlive: keepAlive, includeBody: head.method != .HEAD, allocator: context.channel.allocator
-        )
+        let (bytes, bodyLength) = response.serialized(version: version, keepAlive: keepAlive, includeBody: !isHEAD, allocator: context.channel.allocator)
         self.finishRecord(status: response.status, bytes: bodyLength, reason: response.description)
         context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
         if keepAlive {
@@ -624,7 +670,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     }
 
     private func respondAndClose(_ response: ErrorResponse, version: HTTPVersion) {
-        self.reject(response, head: HTTPRequestHead(version: version, method: .GET, uri: "/"), hasBody: true, forceClose: true)
+        self.reject(response, version: version, keepAlive: false, isHEAD: false)
     }
 
     private func abandonUpstream(_ exchange: Exchange) {
@@ -707,9 +753,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         return address
     }
 
-    static func cookies(_ headers: HTTPHeaders) -> [String: String] {
+    static func cookies(_ fields: [String]) -> [String: String] {
         var cookies: [String: String] = [:]
-        for header in headers[canonicalForm: "cookie"] {
+        for header in fields {
             for item in header.split(separator: ";") {
                 let pair = item.split(separator: "=", maxSplits: 1)
                 guard let name = pair.first else { continue }

@@ -1,6 +1,5 @@
 import Firewall
 import NIOCore
-import NIOHTTP1
 import ProxyCore
 import RateLimit
 
@@ -9,11 +8,12 @@ final class Exchange {
     /// The config, rules and limits the request started with; it finishes with them even if a reload swaps
     /// in new ones meanwhile.
     let state: ProxyState
-    let head: HTTPRequestHead
+    let head: ClientRequestHead
     /// Whether the client connection stays open after this exchange.
     var keepAlive: Bool
     let route: RouteTable.Entry
-    var forwardedHead: HTTPRequestHead
+    /// The head as the backend gets it, written once the checks passed.
+    let forwardedHead: ByteBuffer
     var requestID: String
     /// The firewall's evaluation until its body phase has run; then it goes back to the loop for reuse.
     var firewall: FirewallEvaluation?
@@ -48,20 +48,14 @@ final class Exchange {
     /// The backend answered 101: after this response the connections are glued.
     var switchingProtocols = false
 
-    init(state: ProxyState, head: HTTPRequestHead, route: RouteTable.Entry, forwardedHead: HTTPRequestHead, requestID: String, firewall: FirewallEvaluation) {
+    init(state: ProxyState, head: ClientRequestHead, route: RouteTable.Entry, forwardedHead: ByteBuffer, requestID: String, firewall: FirewallEvaluation) {
         self.state = state
         self.head = head
-        self.keepAlive = head.isKeepAlive
+        self.keepAlive = head.keepAlive
         self.route = route
         self.forwardedHead = forwardedHead
         self.requestID = requestID
         self.firewall = firewall
-    }
-
-    /// Whether the request may carry a body.
-    var expectsBody: Bool {
-        if self.head.headers.contains(name: "transfer-encoding") { return true }
-        return (self.head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
     }
 
     /// Safe to send again to another server after a failed connect.

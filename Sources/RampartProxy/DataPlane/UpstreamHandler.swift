@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import ProxyCore
 
 /// Receives what an upstream connection sends back for the exchange currently leased on it.
@@ -37,11 +36,6 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// when this handler leaves the pipeline.
     private var tunnelBytes: ByteBuffer?
 
-    /// The last request head's buffer, cleared and refilled for the next head: once the channel has written it,
-    /// this is its only reference, so clearing keeps its memory instead of allocating a new buffer (two
-    /// allocations) per request. While the channel still holds it, `clear` allocates anew, as before.
-    private var headBuffer: ByteBuffer?
-
     /// Body bytes of the current response so far, without chunk framing.
     var responseBodyBytes: Int { self.parser.bodyBytes }
 
@@ -62,16 +56,16 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Writes a request head (not flushed); its response is expected next.
     ///
-    /// - Parameter unwrapChunks: the client speaks HTTP/1.0, so a chunked response reaches it unframed.
-    func sendHead(_ head: HTTPRequestHead, unwrapChunks: Bool) {
+    /// - Parameters:
+    ///   - head: the head's bytes, as ``ForwardedHeaders`` wrote them.
+    ///   - isHEAD: the request is HEAD, so its response has no body.
+    ///   - chunked: the request body is chunked, so each part is framed.
+    ///   - unwrapChunks: the client speaks HTTP/1.0, so a chunked response reaches it unframed.
+    func sendHead(_ head: ByteBuffer, isHEAD: Bool, chunked: Bool, unwrapChunks: Bool) {
         guard let context = self.context else { return }
-        var buffer = self.headBuffer.take() ?? context.channel.allocator.buffer(capacity: 512)
-        buffer.clear()
-        HTTP1Serializer.writeRequestHead(head, into: &buffer)
-        self.chunkedRequest = head.headers.contains(name: "transfer-encoding")
-        self.parser.expectResponse(toHEAD: head.method == .HEAD, unwrapChunks: unwrapChunks)
-        context.write(self.wrapOutboundOut(buffer), promise: nil)
-        self.headBuffer = buffer
+        self.chunkedRequest = chunked
+        self.parser.expectResponse(toHEAD: isHEAD, unwrapChunks: unwrapChunks)
+        context.write(self.wrapOutboundOut(head), promise: nil)
     }
 
     /// Writes request body bytes (not flushed), framed as a chunk when the request is chunked.

@@ -1,0 +1,191 @@
+/// The HTTP/1.1 grammar (RFC 9112) both parsers share: the request's and the backend response's. Everything
+/// works on the bytes of a complete head and on index ranges into them, so a head is read without allocating.
+enum HTTP1Syntax {
+    /// One field line: the name's range, the value's range (without surrounding whitespace), and the line
+    /// from its start to after its CRLF.
+    struct FieldLine: Sendable {
+        var name: Range<Int>
+        var value: Range<Int>
+        var line: Range<Int>
+    }
+
+    /// What stands at a position in the field section.
+    enum FieldScan {
+        case field(FieldLine)
+        /// The empty line that ends the head.
+        case endOfHead
+        case malformed(String)
+    }
+
+    /// Where a head ends in the bytes read so far.
+    enum HeadEnd: Equatable {
+        /// The head's length, through the empty line.
+        case complete(Int)
+        case incomplete
+        /// A line ends with LF alone: a recipient that accepts it may read the message differently from one that
+        /// does not, so it is refused.
+        case bareLineFeed
+    }
+
+    /// Finds the empty line that ends the head starting at `p`'s first byte, searching from `from`.
+    static func headEnd(_ p: UnsafeRawBufferPointer, from: Int = 0) -> HeadEnd {
+        var index = from
+        while index < p.count {
+            if p[index] == 0x0A {
+                guard index > 0, p[index - 1] == 0x0D else { return .bareLineFeed }
+                if index >= 3, p[index - 2] == 0x0A, p[index - 3] == 0x0D { return .complete(index + 1) }
+            }
+            index += 1
+        }
+        return .incomplete
+    }
+
+    /// The field line at `start`.
+    static func field(_ p: UnsafeRawBufferPointer, at start: Int) -> FieldScan {
+        guard start + 1 < p.count, p[start] != 0x0D else { return .endOfHead }
+        if p[start] == 0x20 || p[start] == 0x09 {
+            return .malformed("a field line is folded (obsolete line folding)")
+        }
+        var colon = start
+        while colon < p.count, Self.isTokenByte(p[colon]) { colon += 1 }
+        guard colon > start, colon < p.count, p[colon] == 0x3A else {
+            return .malformed("a field name is empty or not followed by a colon")
+        }
+        guard let end = Self.lineEnd(p, from: colon + 1) else {
+            return .malformed("a field value has a stray CR, LF or NUL")
+        }
+        var lower = colon + 1
+        var upper = end - 2
+        while lower < upper, p[lower] == 0x20 || p[lower] == 0x09 { lower += 1 }
+        while upper > lower, p[upper - 1] == 0x20 || p[upper - 1] == 0x09 { upper -= 1 }
+        return .field(FieldLine(name: start..<colon, value: lower..<upper, line: start..<end))
+    }
+
+    /// The index after the CRLF ending the line that `from` is in; nil when a CR, LF or NUL stands alone.
+    static func lineEnd(_ p: UnsafeRawBufferPointer, from: Int) -> Int? {
+        var index = from
+        while index < p.count {
+            switch p[index] {
+            case 0x0D:
+                return index + 1 < p.count && p[index + 1] == 0x0A ? index + 2 : nil
+            case 0x0A, 0x00:
+                return nil
+            default:
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    /// A decimal number of at most 18 digits.
+    static func digits(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return nil }
+        var value = 0
+        for index in range {
+            let digit = Int(p[index]) - 0x30
+            guard digit >= 0 && digit <= 9 else { return nil }
+            value = value * 10 + digit
+        }
+        return value
+    }
+
+    /// Calls `body` with each comma-separated token of a value, without surrounding whitespace.
+    static func forEachToken(_ p: UnsafeRawBufferPointer, _ value: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = value.lowerBound
+        for index in value.lowerBound...value.upperBound where index == value.upperBound || p[index] == 0x2C {
+            var lower = start
+            var upper = index
+            while lower < upper, p[lower] == 0x20 || p[lower] == 0x09 { lower += 1 }
+            while upper > lower, p[upper - 1] == 0x20 || p[upper - 1] == 0x09 { upper -= 1 }
+            if lower < upper { body(lower..<upper) }
+            start = index + 1
+        }
+    }
+
+    /// Whether the bytes in `range` are `lowercase`, ignoring ASCII case.
+    static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
+        guard range.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            zip(range, expected).allSatisfy { index, byte in
+                let actual = p[index]
+                return actual == byte || (actual >= 0x41 && actual <= 0x5A && actual | 0x20 == byte)
+            }
+        }
+    }
+
+    /// Whether two byte ranges are equal, ignoring ASCII case.
+    static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ a: Range<Int>, _ q: UnsafeRawBufferPointer, _ b: Range<Int>) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { Self.lowercased(p[$0]) == Self.lowercased(q[$1]) }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    /// Whether the bytes in `range` start with `lowercase`, ignoring ASCII case.
+    static func hasPrefixIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
+        range.count >= lowercase.utf8CodeUnitCount
+            && Self.equalsIgnoringCase(p, range.lowerBound..<range.lowerBound + lowercase.utf8CodeUnitCount, lowercase)
+    }
+
+    /// Whether `p` starts with `prefix`, case-sensitive as the HTTP version is.
+    static func startsWith(_ p: UnsafeRawBufferPointer, at start: Int = 0, _ prefix: StaticString) -> Bool {
+        prefix.withUTF8Buffer { expected in
+            p.count - start >= expected.count && zip(p[start...], expected).allSatisfy { $0 == $1 }
+        }
+    }
+
+    /// RFC 9110 tchar.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default: return false
+        }
+    }
+
+    /// The field names the proxy reads, drops or sets, in requests or responses.
+    enum FieldName: Equatable {
+        case host, contentLength, transferEncoding, connection, keepAlive, upgrade, te, trailer, expect, cookie
+        case proxyConnection
+        /// Another `Proxy-*` field.
+        case proxyOther
+        case xForwardedFor, xForwardedProto, xForwardedHost, xRealIP, xRequestID, forwarded
+        case other
+    }
+
+    /// Classifies a field name by its length first, so most fields cost one switch and one comparison.
+    static func classify(_ p: UnsafeRawBufferPointer, _ name: Range<Int>) -> FieldName {
+        func isName(_ lowercase: StaticString) -> Bool { Self.equalsIgnoringCase(p, name, lowercase) }
+        switch name.count {
+        case 2: if isName("te") { return .te }
+        case 4: if isName("host") { return .host }
+        case 6:
+            if isName("expect") { return .expect }
+            if isName("cookie") { return .cookie }
+        case 7:
+            if isName("upgrade") { return .upgrade }
+            if isName("trailer") { return .trailer }
+        case 9:
+            if isName("forwarded") { return .forwarded }
+            if isName("x-real-ip") { return .xRealIP }
+        case 10:
+            if isName("connection") { return .connection }
+            if isName("keep-alive") { return .keepAlive }
+        case 12: if isName("x-request-id") { return .xRequestID }
+        case 14: if isName("content-length") { return .contentLength }
+        case 15: if isName("x-forwarded-for") { return .xForwardedFor }
+        case 16:
+            if isName("proxy-connection") { return .proxyConnection }
+            if isName("x-forwarded-host") { return .xForwardedHost }
+        case 17:
+            if isName("transfer-encoding") { return .transferEncoding }
+            if isName("x-forwarded-proto") { return .xForwardedProto }
+        default: break
+        }
+        return Self.hasPrefixIgnoringCase(p, name, "proxy-") ? .proxyOther : .other
+    }
+}
