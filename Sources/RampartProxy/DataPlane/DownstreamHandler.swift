@@ -45,6 +45,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private var responseHeadBuffer: ByteBuffer?
     /// The last forwarded request head's buffer, reused the same way once its exchange is over.
     private var requestHeadBuffer: ByteBuffer?
+    /// A response head not yet handed to the channel: body bytes from the same read are joined to it, up to
+    /// ``joinedBodyBytes``, so a small response goes out as one write instead of two.
+    private var heldResponseHead: ByteBuffer?
+    /// The most body bytes copied into a held response head; a larger body is written as its own buffer.
+    private static let joinedBodyBytes = 4096
 
     init(server: ProxyServer, loop: LoopContext) {
         self.server = server
@@ -97,8 +102,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.parseInput()
     }
 
+    // Nothing written to the client in a read of its requests waits for a flush here: answers the proxy makes go
+    // out at once (`reject`), and a response goes out as its backend's reads end (`upstreamReadComplete`).
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
         if let exchange = self.exchange, exchange.upstreamNeedsFlush, let upstream = exchange.upstream {
             exchange.upstreamNeedsFlush = false
             upstream.flush()
@@ -526,13 +532,20 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             var buffer = self.responseHeadBuffer.take() ?? context.channel.allocator.buffer(capacity: 512)
             buffer.clear()
             head.write(version: exchange.head.version, extraFields: self.successFields(exchange), connection: self.connectionField(exchange), into: &buffer)
-            context.write(self.wrapOutboundOut(buffer), promise: nil)
-            self.responseHeadBuffer = buffer
-        case .body(let buffer):
+            self.heldResponseHead = buffer
+        case .body(var buffer):
             exchange.responseBytes = exchange.upstreamHandler?.responseBodyBytes ?? 0
+            if var head = self.heldResponseHead.take() {
+                guard buffer.readableBytes > Self.joinedBodyBytes else {
+                    head.writeBuffer(&buffer)
+                    return self.writeResponseHead(head, context: context)
+                }
+                self.writeResponseHead(head, context: context)
+            }
             context.write(self.wrapOutboundOut(buffer), promise: nil)
         case .end:
             exchange.responseBytes = exchange.upstreamHandler?.responseBodyBytes ?? 0
+            if let head = self.heldResponseHead.take() { self.writeResponseHead(head, context: context) }
             context.flush()
             if exchange.switchingProtocols {
                 self.startTunnel(exchange, context: context)
@@ -555,6 +568,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                 status: exchange.responseStatus, bytes: exchange.responseBytes,
                 reason: malformed.map { "the upstream's response broke off: \($0)" } ?? "the upstream closed the connection during the response"
             )
+            // What the client has of the response goes out before the close that tells it the response broke off.
+            if let head = self.heldResponseHead.take() { self.context?.writeAndFlush(self.wrapOutboundOut(head), promise: nil) }
             self.closing = true
             self.context?.close(promise: nil)
         } else {
@@ -563,7 +578,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     }
 
     func upstreamReadComplete() {
-        self.context?.flush()
+        guard let context = self.context else { return }
+        if let head = self.heldResponseHead.take() { self.writeResponseHead(head, context: context) }
+        context.flush()
+    }
+
+    /// Hands a response head (and the body joined to it) to the channel, and keeps its buffer for the next head.
+    private func writeResponseHead(_ head: ByteBuffer, context: ChannelHandlerContext) {
+        context.write(self.wrapOutboundOut(head), promise: nil)
+        self.responseHeadBuffer = head
     }
 
     func upstreamWritabilityChanged(_ writable: Bool) {
