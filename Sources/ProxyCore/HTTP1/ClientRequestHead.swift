@@ -146,7 +146,6 @@ extension ClientRequestHead {
             return failure("only HTTP/1.0 and HTTP/1.1 are spoken here")
         }
         parts.minorVersion = Int(p[index + 7] - 0x30)
-        var position = index + 10
 
         var contentLength: Int?
         var transferEncoding = false
@@ -157,21 +156,12 @@ extension ClientRequestHead {
         var connectionUpgrade = false
         var upgrade = false
         parts.fields.reserveCapacity(16)
-        scan: while true {
-            let line: HTTP1Syntax.FieldLine
-            switch HTTP1Syntax.field(p, at: position) {
-            case .endOfHead: break scan
-            case .malformed(let description): return failure(description)
-            case .field(let field): line = field
-            }
+        let refusal = HTTP1Syntax.forEachField(p, from: index + 10) { line in
             parts.fields.append(line)
-            position = line.line.upperBound
             switch HTTP1Syntax.classify(p, line.name) {
             case .contentLength:
-                guard let length = HTTP1Syntax.digits(p, line.value), contentLength == nil || contentLength == length else {
-                    return failure("Content-Length must be one decimal number")
-                }
-                contentLength = length
+                contentLength = HTTP1Syntax.contentLength(p, line.value, earlier: contentLength)
+                if contentLength == nil { return HTTP1Syntax.badContentLength }
             case .transferEncoding:
                 transferEncoding = true
                 HTTP1Syntax.forEachToken(p, line.value) { token in
@@ -182,15 +172,9 @@ extension ClientRequestHead {
                     chunked = HTTP1Syntax.equalsIgnoringCase(p, token, "chunked")
                 }
             case .connection:
-                HTTP1Syntax.forEachToken(p, line.value) { token in
-                    if HTTP1Syntax.equalsIgnoringCase(p, token, "close") {
-                        close = true
-                    } else if HTTP1Syntax.equalsIgnoringCase(p, token, "keep-alive") {
-                        keepAliveToken = true
-                    } else {
-                        if HTTP1Syntax.equalsIgnoringCase(p, token, "upgrade") { connectionUpgrade = true }
-                        parts.connectionOptions.append(token)
-                    }
+                HTTP1Syntax.readConnection(p, line.value, close: &close, keepAlive: &keepAliveToken) { option in
+                    if HTTP1Syntax.equalsIgnoringCase(p, option, "upgrade") { connectionUpgrade = true }
+                    parts.connectionOptions.append(option)
                 }
             case .upgrade:
                 upgrade = true
@@ -201,7 +185,9 @@ extension ClientRequestHead {
             default:
                 break
             }
+            return nil
         }
+        if let refusal { return failure(refusal) }
         if transferEncoding {
             guard contentLength == nil else { return failure("the request has both Content-Length and Transfer-Encoding") }
             guard chunked, codingsAccepted else {

@@ -40,6 +40,49 @@ enum HTTP1Syntax {
         return .incomplete
     }
 
+    /// Calls `body` with each field line from `start` up to the empty line, until `body` returns why the head is
+    /// refused. Returns that reason, or why a line is malformed; nil when every line was read.
+    static func forEachField(_ p: UnsafeRawBufferPointer, from start: Int, _ body: (FieldLine) -> String?) -> String? {
+        var position = start
+        while true {
+            switch Self.field(p, at: position) {
+            case .endOfHead:
+                return nil
+            case .malformed(let description):
+                return description
+            case .field(let line):
+                if let refusal = body(line) { return refusal }
+                position = line.line.upperBound
+            }
+        }
+    }
+
+    /// The length a Content-Length field gives, agreeing with an earlier one; nil when it is not one decimal
+    /// number or disagrees.
+    static func contentLength(_ p: UnsafeRawBufferPointer, _ value: Range<Int>, earlier: Int?) -> Int? {
+        guard let length = Self.digits(p, value), earlier == nil || earlier == length else { return nil }
+        return length
+    }
+
+    /// Reads a Connection field's options: notes `close` and `keep-alive`, and passes every other option (the
+    /// names of fields that are this hop's, or `upgrade`) to `other`.
+    static func readConnection(
+        _ p: UnsafeRawBufferPointer, _ value: Range<Int>, close: inout Bool, keepAlive: inout Bool, other: (Range<Int>) -> Void
+    ) {
+        Self.forEachToken(p, value) { token in
+            if Self.equalsIgnoringCase(p, token, "close") {
+                close = true
+            } else if Self.equalsIgnoringCase(p, token, "keep-alive") {
+                keepAlive = true
+            } else {
+                other(token)
+            }
+        }
+    }
+
+    /// Why a head with a bad Content-Length is refused.
+    static let badContentLength = "Content-Length must be one decimal number"
+
     /// The field line at `start`.
     static func field(_ p: UnsafeRawBufferPointer, at start: Int) -> FieldScan {
         guard start + 1 < p.count, p[start] != 0x0D else { return .endOfHead }

@@ -126,47 +126,32 @@ extension UpstreamResponseHead {
         var chunked = false
         var close = false
         var keepAliveToken = false
-        var named: [[UInt8]] = []
-        var position = statusEnd
-        scan: while true {
-            let line: HTTP1Syntax.FieldLine
-            switch HTTP1Syntax.field(p, at: position) {
-            case .endOfHead: break scan
-            case .malformed(let description): return failure(description)
-            case .field(let field): line = field
-            }
-            defer { position = line.line.upperBound }
-            let lineRange = line.line
+        var named: [Range<Int>] = []
+        let refusal = HTTP1Syntax.forEachField(p, from: statusEnd) { line in
             switch HTTP1Syntax.classify(p, line.name) {
             case .contentLength:
-                guard let length = HTTP1Syntax.digits(p, line.value), contentLength == nil || contentLength == length else {
-                    return failure("Content-Length is not one decimal number")
-                }
-                contentLength = length
+                contentLength = HTTP1Syntax.contentLength(p, line.value, earlier: contentLength)
+                if contentLength == nil { return HTTP1Syntax.badContentLength }
             case .transferEncoding:
                 transferEncoding = true
                 var last: Range<Int>?
                 HTTP1Syntax.forEachToken(p, line.value) { last = $0 }
                 chunked = last.map { HTTP1Syntax.equalsIgnoringCase(p, $0, "chunked") } ?? false
             case .connection:
-                HTTP1Syntax.forEachToken(p, line.value) { token in
-                    if HTTP1Syntax.equalsIgnoringCase(p, token, "close") {
-                        close = true
-                    } else if HTTP1Syntax.equalsIgnoringCase(p, token, "keep-alive") {
-                        keepAliveToken = true
-                    } else if !(switching && HTTP1Syntax.equalsIgnoringCase(p, token, "upgrade")) {
-                        named.append(p[token].map { $0 | 0x20 })
-                    }
+                HTTP1Syntax.readConnection(p, line.value, close: &close, keepAlive: &keepAliveToken) { option in
+                    if !(switching && HTTP1Syntax.equalsIgnoringCase(p, option, "upgrade")) { named.append(option) }
                 }
-                if !switching { parsed.dropped.append(lineRange) }
+                if !switching { parsed.dropped.append(line.line) }
             case .upgrade:
-                if !switching { parsed.dropped.append(lineRange) }
+                if !switching { parsed.dropped.append(line.line) }
             case .te, .trailer, .keepAlive, .proxyConnection:
-                parsed.dropped.append(lineRange)
+                parsed.dropped.append(line.line)
             default:
                 break
             }
+            return nil
         }
+        if let refusal { return failure(refusal) }
         if requestIsHEAD || status < 200 || status == 204 || status == 304 {
             parsed.framing = .none
         } else if transferEncoding {
@@ -183,17 +168,15 @@ extension UpstreamResponseHead {
         if !named.isEmpty || dropLengths || dropCodings {
             // Fields the Connection field names are this hop's too, and they may come before it; so may the length
             // before the coding. Hence a second pass, which most responses do not need.
-            position = statusEnd
-            while case .field(let line) = HTTP1Syntax.field(p, at: position) {
+            _ = HTTP1Syntax.forEachField(p, from: statusEnd) { line in
                 let kind = HTTP1Syntax.classify(p, line.name)
-                let range = line.line
                 // A field may be named and hop-by-hop both (`Connection: te`): it is dropped once.
                 if (dropLengths && kind == .contentLength) || (dropCodings && kind == .transferEncoding)
-                    || (!named.isEmpty && named.contains(p[line.name].map { $0 | 0x20 }) && !parsed.dropped.contains(range))
+                    || (!named.isEmpty && named.contains { HTTP1Syntax.equalsIgnoringCase(p, $0, p, line.name) } && !parsed.dropped.contains(line.line))
                 {
-                    parsed.dropped.append(range)
+                    parsed.dropped.append(line.line)
                 }
-                position = line.line.upperBound
+                return nil
             }
         }
         parsed.keepAlive = !close && (parsed.minorVersion == 1 || keepAliveToken) && parsed.framing != .untilClose
