@@ -295,6 +295,24 @@ import TestSupport
         }
     }
 
+    @Test func bytesSentWithTheUpgradeRequestReachTheBackendOnceTheTunnelOpens() async throws {
+        try await Self.withUpgradePeer { proxy in
+            let port = proxy.port
+            let (switched, early, later) = try await offloaded {
+                let connection = try RawHTTPConnection(port: port)
+                // The first frame rides with the request: the proxy holds it until the backend agrees to switch.
+                connection.send("GET /ws/chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nearly words")
+                let switched = try connection.readResponse(bodyless: true)
+                let early = try connection.readBytes(count: 11)
+                connection.send("later")
+                return (switched, early, try connection.readBytes(count: 5))
+            }
+            #expect(switched.status == 101)
+            #expect(String(decoding: early, as: UTF8.self) == "EARLY WORDS")
+            #expect(String(decoding: later, as: UTF8.self) == "LATER")
+        }
+    }
+
     @Test func hopByHopResponseHeadersAreDropped() async throws {
         try await Self.withUpgradePeer { proxy in
             let response = try await proxy.request("GET /ws/hop HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")

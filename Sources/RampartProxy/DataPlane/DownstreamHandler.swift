@@ -125,10 +125,17 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         context.close(promise: nil)
     }
 
-    /// Hands the bytes that followed a protocol switch to the handler that replaces this one (the tunnel).
+    /// Hands the bytes that followed a protocol switch to the handler that replaces this one (the tunnel), and
+    /// reading back to it if too many of them had stopped it.
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         if let bytes = self.input.take(), bytes.readableBytes > 0 {
             context.fireChannelRead(self.wrapInboundOut(bytes))
+            // The tunnel flushes what it forwarded when a read ends.
+            context.fireChannelReadComplete()
+        }
+        if self.inputPaused {
+            self.inputPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
         context.leavePipeline(removalToken: removalToken)
     }

@@ -143,6 +143,9 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let bytes = self.tunnelBytes {
             self.tunnelBytes = nil
             context.fireChannelRead(self.wrapInboundOut(bytes))
+            // The tunnel flushes what it forwarded when a read ends: a backend's first message after the 101 goes
+            // out now, not with the next read.
+            context.fireChannelReadComplete()
         }
         context.leavePipeline(removalToken: removalToken)
     }
