@@ -43,7 +43,7 @@ import Testing
     /// What the backend gets: the rewritten head as text, and as parsed again.
     static func forward(
         _ head: ClientRequestHead, target: String = "/a?b=1", resolution: ClientAddressResolver.Resolution, addForwarded: Bool = false,
-        tunnel: Bool = false, requestID: String = "generated"
+        tunnel: Bool = false, requestID: ProxyRequestID = Self.made
     ) throws -> (text: String, head: ClientRequestHead, requestID: String) {
         let rewriter = ForwardedHeaders(addForwarded: addForwarded)
         let kept = rewriter.keptRequestID(head, resolution: resolution)
@@ -52,8 +52,11 @@ import Testing
         let text = String(buffer: buffer)
         var parser = ClientRequestParser(maxHeadBytes: 64 * 1024)
         guard case .head(let forwarded) = try parser.next(&buffer) else { throw NoHead(text: text) }
-        return (text, forwarded, kept ?? requestID)
+        return (text, forwarded, (kept ?? requestID).description)
     }
+
+    /// An id the proxy made.
+    static let made = ProxyRequestID.made(prefix: 0xab, counter: 0x12345)
 
     static let untrusted = ClientAddressResolver.Resolution(client: "192.0.2.1", forwardedFor: "192.0.2.1", peerTrusted: false)
 
@@ -73,9 +76,9 @@ import Testing
         #expect(output.values(name: "x-real-ip") == ["192.0.2.1"])
         #expect(output.values(name: "x-forwarded-host") == ["shop.test"])
         #expect(output.values(name: "x-forwarded-proto") == ["http"])
-        #expect(output.values(name: "x-request-id") == ["generated"])
+        #expect(output.values(name: "x-request-id") == ["00000000000000ab-12345"])
         #expect(output.values(name: "forwarded") == ["for=192.0.2.1;proto=http;host=\"shop.test\""])
-        #expect(id == "generated")
+        #expect(id == "00000000000000ab-12345")
     }
 
     @Test func keepsATrustedPeersForwardingFieldsAndReplacesAnUntrustedOnes() throws {
@@ -84,7 +87,7 @@ import Testing
             ("X-Forwarded-For", "1.1.1.1"),
         ])
         let trusted = ClientAddressResolver.Resolution(client: "1.1.1.1", forwardedFor: "1.1.1.1, 10.0.0.1", peerTrusted: true)
-        let (_, kept, keptID) = try Self.forward(input, resolution: trusted, requestID: "new")
+        let (_, kept, keptID) = try Self.forward(input, resolution: trusted)
         #expect(kept.values(name: "x-forwarded-proto") == ["https"])
         #expect(kept.values(name: "x-forwarded-host") == ["public.example"])
         #expect(kept.values(name: "x-forwarded-for") == ["1.1.1.1, 10.0.0.1"])
@@ -92,11 +95,11 @@ import Testing
         #expect(keptID == "abc")
 
         let untrusted = ClientAddressResolver.Resolution(client: "9.9.9.9", forwardedFor: "9.9.9.9", peerTrusted: false)
-        let (_, replaced, replacedID) = try Self.forward(input, resolution: untrusted, requestID: "new")
+        let (_, replaced, replacedID) = try Self.forward(input, resolution: untrusted)
         #expect(replaced.values(name: "x-forwarded-proto") == ["http"])
         #expect(replaced.values(name: "x-forwarded-host") == ["h"])
-        #expect(replaced.values(name: "x-request-id") == ["new"])
-        #expect(replacedID == "new")
+        #expect(replaced.values(name: "x-request-id") == [Self.made.description])
+        #expect(replacedID == Self.made.description)
     }
 
     @Test func aTunnelKeepsUpgrade() throws {
@@ -149,16 +152,25 @@ import Testing
 @Suite struct RequestIDGeneratorTests {
     @Test func prefixAndCounter() {
         var generator = RequestIDGenerator(prefix: 0x3f9c)
-        #expect(generator.next() == "0000000000003f9c-0001")
-        #expect(generator.next() == "0000000000003f9c-0002")
+        #expect(generator.next().description == "0000000000003f9c-0001")
+        #expect(generator.next().description == "0000000000003f9c-0002")
         var other = RequestIDGenerator()
-        #expect(Set((0..<1000).map { _ in other.next() }).count == 1000)
+        #expect(Set((0..<1000).map { _ in other.next().description }).count == 1000)
+    }
+
+    @Test func anIdWritesTheTextItDescribes() {
+        for id in [ProxyRequestID.made(prefix: 0x3f9c, counter: 7), .made(prefix: .max, counter: 0x1_0000_0000), .kept("from-upstream")] {
+            var buffer = ByteBuffer(string: "X-Request-ID: ")
+            id.write(into: &buffer)
+            #expect(String(buffer: buffer) == "X-Request-ID: \(id)")
+        }
+        #expect(ProxyRequestID.made(prefix: .max, counter: 0x1_0000_0000).description == "ffffffffffffffff-100000000")
     }
 
     @Test func counterGrowsPastFourDigits() {
         var generator = RequestIDGenerator(prefix: 0xfedc_ba98_7654_3210)
         for _ in 0..<0xffff { _ = generator.next() }
-        #expect(generator.next() == "fedcba9876543210-10000")
-        #expect(generator.next() == "fedcba9876543210-10001")
+        #expect(generator.next().description == "fedcba9876543210-10000")
+        #expect(generator.next().description == "fedcba9876543210-10001")
     }
 }

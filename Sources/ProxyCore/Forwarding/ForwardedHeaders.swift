@@ -20,9 +20,9 @@ public struct ForwardedHeaders: Sendable {
 
     /// The request id a trusted peer sent (the first non-empty one), which the backend gets unchanged; nil
     /// when the proxy makes one.
-    public func keptRequestID(_ head: ClientRequestHead, resolution: ClientAddressResolver.Resolution) -> String? {
+    public func keptRequestID(_ head: ClientRequestHead, resolution: ClientAddressResolver.Resolution) -> ProxyRequestID? {
         guard resolution.peerTrusted else { return nil }
-        return head.values(name: "x-request-id").first { !$0.isEmpty }
+        return head.values(name: "x-request-id").first { !$0.isEmpty }.map { .kept($0) }
     }
 
     /// Writes the request line and fields for the backend, through the empty line.
@@ -34,7 +34,7 @@ public struct ForwardedHeaders: Sendable {
     ///   - tunnel: keep `Upgrade` and ask for `Connection: upgrade` (the request switches protocols).
     ///   - addRequestID: the id the proxy made for this request; nil when ``keptRequestID(_:resolution:)`` kept one.
     public func write(
-        _ head: ClientRequestHead, target: String, resolution: ClientAddressResolver.Resolution, tunnel: Bool, addRequestID: String?,
+        _ head: ClientRequestHead, target: String, resolution: ClientAddressResolver.Resolution, tunnel: Bool, addRequestID: ProxyRequestID?,
         into buffer: inout ByteBuffer
     ) {
         var hostField: HTTP1Syntax.FieldLine?
@@ -72,7 +72,11 @@ public struct ForwardedHeaders: Sendable {
         if let host, !hasForwardedHost { Self.writeField("X-Forwarded-Host: ", host, into: &buffer) }
         Self.writeField("X-Forwarded-For: ", resolution.forwardedFor, into: &buffer)
         Self.writeField("X-Real-IP: ", resolution.client, into: &buffer)
-        if let addRequestID { Self.writeField("X-Request-ID: ", addRequestID, into: &buffer) }
+        if let addRequestID {
+            buffer.writeStaticString("X-Request-ID: ")
+            addRequestID.write(into: &buffer)
+            buffer.writeStaticString("\r\n")
+        }
         if self.addForwarded {
             let client = resolution.client.contains(":") ? "\"[\(resolution.client)]\"" : resolution.client
             var element = "for=\(client);proto=http"

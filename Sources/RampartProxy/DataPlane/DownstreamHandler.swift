@@ -296,7 +296,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let state: ProxyState
         let route: RouteTable.Entry
         let resolution: ClientAddressResolver.Resolution
-        let requestID: String
+        let requestID: ProxyRequestID
         /// The proxy made the request id, so the backend gets it in a field of its own.
         let madeRequestID: Bool
         let headerList: [(name: String, value: String)]
@@ -316,7 +316,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             state.rateLimiter.release(rateDecision)
             var response = ErrorResponse(
                 status: 429, description: "rate limit \"\(rejection.policy)\" exceeded",
-                extra: ["policy": .string(rejection.policy), "retry_after": .int(rateDecision.retryAfter ?? 1), "request_id": .string(requestID)]
+                extra: ["policy": .string(rejection.policy), "retry_after": .int(rateDecision.retryAfter ?? 1), "request_id": .string(requestID.description)]
             )
             // The rate-limit fields carry Retry-After whenever the decision knows the wait, as a rejection does.
             response.headers = RateLimitHeaders.fields(for: rateDecision).map { ($0.name, $0.value) }
@@ -674,7 +674,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.release(exchange)
         self.abandonUpstream(exchange)
         var response = response
-        response.extra["request_id"] = .string(exchange.requestID)
+        response.extra["request_id"] = .string(exchange.requestID.description)
         self.reject(response, head: exchange.head, unreadBody: !exchange.requestEnded)
     }
 
@@ -755,17 +755,17 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         if status < 400, log.sampleAllowed < 1, Double.random(in: 0..<1) >= log.sampleAllowed { return }
         let entry = AccessLogEntry(
             method: record.method, path: record.path, status: status, bytes: bytes, durationMicroseconds: duration.nanoseconds / 1000,
-            requestID: record.requestID, client: record.client, route: record.route, upstream: record.upstream,
+            requestID: record.requestID?.description, client: record.client, route: record.route, upstream: record.upstream,
             upstreamMicroseconds: record.upstreamLatency.map { $0.nanoseconds / 1000 }, ruleIDs: record.ruleIDs, policy: record.policy,
             reason: reason
         )
         log.logger.info("", metadata: [AccessLogEntry.metadataKey: .stringConvertible(entry)])
     }
 
-    static func firewallRejection(status: Int, decision: FirewallDecision, requestID: String) -> ErrorResponse {
+    static func firewallRejection(status: Int, decision: FirewallDecision, requestID: ProxyRequestID) -> ErrorResponse {
         ErrorResponse(
             status: status, description: "the request was blocked by the firewall",
-            extra: ["rule_ids": .array(decision.blockingRuleIDs.map { .int($0) }), "request_id": .string(requestID)]
+            extra: ["rule_ids": .array(decision.blockingRuleIDs.map { .int($0) }), "request_id": .string(requestID.description)]
         )
     }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyCore
 
 /// What the access log and the stats learn about one request while it is handled, written out when it ends.
 struct RequestRecord {
@@ -6,7 +7,7 @@ struct RequestRecord {
     let method: String
     /// The path without the query, which may carry secrets.
     let path: String
-    var requestID: String?
+    var requestID: ProxyRequestID?
     var client: String?
     var route: String?
     /// The firewall rules that blocked the request, or would have in detection-only mode.
