@@ -142,6 +142,63 @@ import Testing
         #expect(try Self.run(["POST /a HTTP/1.1\r\nContent-Length: 0\r\n\r\n"]).heads.first?.framing == ClientRequestHead.Framing.none)
     }
 
+    /// What a parse came to, comparable across ways of feeding the same bytes.
+    struct Summary: Equatable {
+        var uris: [String]
+        var bodies: [String]
+        var ends: Int
+        var leftover: String
+        var error: ClientRequestError?
+    }
+
+    static func summary(_ pieces: [String]) -> Summary {
+        var parser = ClientRequestParser(maxHeadBytes: 4096)
+        var outcome = Outcome()
+        var leftover = ""
+        do {
+            for piece in pieces {
+                var buffer = ByteBuffer(string: leftover + piece)
+                while let event = try parser.next(&buffer) { outcome.record(event) }
+                leftover = String(buffer: buffer)
+            }
+        } catch {
+            return Summary(uris: outcome.heads.map(\.uri), bodies: outcome.bodies, ends: outcome.ends, leftover: "", error: error)
+        }
+        return Summary(uris: outcome.heads.map(\.uri), bodies: outcome.bodies, ends: outcome.ends, leftover: leftover, error: nil)
+    }
+
+    /// Pipelines of valid and broken requests, each cut into reads at random places, come to what they come to in
+    /// one read: the parser's state carries every boundary (a head's end, a chunk size, a CRLF, a trailer).
+    @Test func howTheBytesAreSplitIntoReadsChangesNothing() {
+        let pipelines = [
+            "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world"
+                + "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: 1\r\n\r\n"
+                + "\r\nHEAD /d HTTP/1.0\r\n\r\nGET /e HTTP/1.1\r\n\r\n",
+            "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /b HTTP/1.1\r\nX: a\r\n b\r\n\r\n",
+            "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+            "GET /a HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n\u{01}\u{02}hi GET /b HTTP/1.1\r\n\r\n",
+            "GET /a HTTP/1.1\r\nX-Long: " + String(repeating: "v", count: 5000) + "\r\n\r\n",
+            "GET /a HTTP/1.1\r\nHost: x\n\r\n",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for text in pipelines {
+            let whole = Self.summary([text])
+            let bytes = Array(text.utf8)
+            for _ in 0..<200 {
+                var cuts = (0..<Int.random(in: 1...8, using: &generator)).map { _ in Int.random(in: 0...bytes.count, using: &generator) }
+                cuts = ([0] + cuts.sorted() + [bytes.count])
+                let pieces = zip(cuts, cuts.dropFirst()).map { String(decoding: bytes[$0..<$1], as: UTF8.self) }
+                #expect(Self.summary(pieces) == whole, "cut at \(cuts) in \(text.prefix(60).debugDescription)")
+            }
+        }
+        #expect(Self.summary([pipelines[0]]).uris == ["/a", "/b", "/c", "/d", "/e"])
+        #expect(Self.summary([pipelines[1]]).error?.description.contains("folded") == true)
+        #expect(Self.summary([pipelines[2]]).error?.description.contains("CRLF") == true)
+        #expect(Self.summary([pipelines[3]]).leftover == "\u{01}\u{02}hi GET /b HTTP/1.1\r\n\r\n", "after a protocol switch nothing is parsed")
+        #expect(Self.summary([pipelines[4]]).error?.status == 431)
+        #expect(Self.summary([pipelines[5]]).error?.description.contains("bare LF") == true)
+    }
+
     @Test func aHeadLargerThanTheLimitIs431WhetherItEndedOrNot() throws {
         let big = "GET /a HTTP/1.1\r\nX-Big: " + String(repeating: "b", count: 2000) + "\r\n\r\n"
         #expect(Self.error(big, maxHeadBytes: 1024)?.status == 431)

@@ -43,8 +43,8 @@ struct HeadReader: Sendable {
         if var partial = self.partial.take() {
             partial.writeBuffer(&buffer)
             buffer = partial
-            // The empty line may have begun in the bytes already searched.
-            from = max(0, self.searched - 3)
+            // An empty line ending in the new bytes may have begun in the old ones: `headEnd` looks back from each LF.
+            from = self.searched
         }
         self.searched = 0
         let end = buffer.withUnsafeReadableBytes { HTTP1Syntax.headEnd($0, from: from) }
