@@ -39,8 +39,8 @@ public struct ClientRequestHead: Sendable {
     let target: Range<Int>
     /// The field lines, in order.
     let fields: [HTTP1Syntax.FieldLine]
-    /// The Connection field's options other than `close` and `keep-alive`: fields this hop's, not forwarded.
-    /// Most requests have none, and an empty array costs nothing.
+    /// The Connection field's options other than `close` and `keep-alive`: names of fields that are this hop's
+    /// and not forwarded, or `upgrade`. Most requests have none, and an empty array costs nothing.
     let connectionOptions: [Range<Int>]
 
     /// The request target as sent (path and query).
@@ -48,9 +48,6 @@ public struct ClientRequestHead: Sendable {
 
     /// Whether a body follows the head.
     public var hasBody: Bool { self.framing != .none }
-
-    /// The number of field lines.
-    public var fieldCount: Int { self.fields.count }
 
     /// The first value of the field `name` (lower case), nil when absent.
     public func first(name lowercase: StaticString) -> String? {
@@ -71,6 +68,7 @@ public struct ClientRequestHead: Sendable {
         self.fields.map { (name: self.string($0.name), value: self.string($0.value)) }
     }
 
+    /// The bytes in `range` as text.
     func string(_ range: Range<Int>) -> String {
         self.bytes.getString(at: self.bytes.readerIndex + range.lowerBound, length: range.count) ?? ""
     }
