@@ -82,6 +82,10 @@ public struct FirewallEvaluation {
         Self.takeEmptied(&spent.candidates, into: &self.candidates)
         Self.takeEmptied(&spent.entryHits, into: &self.entryHits)
         Self.takeEmptied(&spent.collectionHits, into: &self.collectionHits)
+        // The spent decision's lists too: the copy handed to the caller is gone by the next request, and a request
+        // that matches any rule, even one that only logs, appends to them.
+        Self.takeEmptied(&spent.decision.matches, into: &self.decision.matches)
+        Self.takeEmptied(&spent.decision.errors, into: &self.decision.errors)
     }
 
     private static func takeEmptied<Element>(_ source: inout [Element], into target: inout [Element]) {

@@ -85,9 +85,13 @@ public struct ClientRequestError: Error, Sendable, Equatable, CustomStringConver
 }
 
 extension ClientRequestHead {
-    /// Parses `bytes`, a complete head ending with the empty line.
-    init(parsing bytes: ByteBuffer) throws(ClientRequestError) {
-        let parsed = bytes.withUnsafeReadableBytes { Self.parse($0) }
+    /// Parses `bytes`, a complete head ending with the empty line, listing its fields in `fieldStorage` (emptied
+    /// first; a spent head's list keeps its memory when nothing else holds it).
+    init(parsing bytes: ByteBuffer, fieldStorage: consuming [HTTP1Syntax.FieldLine]) throws(ClientRequestError) {
+        var fields = consume fieldStorage
+        fields.removeAll(keepingCapacity: true)
+        // Passed in place (inout), so the list has one owner while it grows: a copy would make it allocate anew.
+        let parsed = bytes.withUnsafeReadableBytes { Self.parse($0, fields: &fields) }
         switch parsed {
         case .failure(let error):
             throw error
@@ -116,16 +120,17 @@ extension ClientRequestHead {
         var keepAlive = true
         var expectsContinue = false
         var asksUpgrade = false
-        var fields: [HTTP1Syntax.FieldLine] = []
+        var fields: [HTTP1Syntax.FieldLine]
         var connectionOptions: [Range<Int>] = []
     }
 
     /// Transfer codings a body may carry before its final `chunked`; the proxy passes them through unread.
     private static let codingsBeforeChunked: [StaticString] = ["gzip", "deflate", "compress", "x-gzip"]
 
-    private static func parse(_ p: UnsafeRawBufferPointer) -> Result<Parts, ClientRequestError> {
+    private static func parse(_ p: UnsafeRawBufferPointer, fields: inout [HTTP1Syntax.FieldLine]) -> Result<Parts, ClientRequestError> {
         func failure(_ description: String) -> Result<Parts, ClientRequestError> { .failure(.malformed(description)) }
-        var parts = Parts()
+        var parts = Parts(fields: [])
+        swap(&parts.fields, &fields)
         // Request line: method SP request-target SP HTTP-version CRLF.
         var index = 0
         while index < p.count, HTTP1Syntax.isTokenByte(p[index]) { index += 1 }

@@ -30,6 +30,9 @@ public struct ClientRequestParser: Sendable {
     private var headReader: HeadReader
     private var chunks = ChunkedBody()
     private var upgrading = false
+    /// The last head's field list. Once that head is gone (its request answered), the parser holds the list's
+    /// only reference and the next head fills it without allocating.
+    private var lastFields: [HTTP1Syntax.FieldLine]?
 
     /// A parser for one connection, accepting heads up to `maxHeadBytes`.
     public init(maxHeadBytes: Int) {
@@ -80,7 +83,8 @@ public struct ClientRequestParser: Sendable {
         case .bareLineFeed: throw .malformed("a line of the request head ends with a bare LF")
         case .head(let head): bytes = head
         }
-        let head = try ClientRequestHead(parsing: bytes)
+        let head = try ClientRequestHead(parsing: bytes, fieldStorage: self.lastFields.take() ?? [])
+        self.lastFields = head.fields
         self.upgrading = head.asksUpgrade
         switch head.framing {
         case .none:

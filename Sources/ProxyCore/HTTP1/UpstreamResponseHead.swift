@@ -78,8 +78,15 @@ extension UpstreamResponseHead {
     ///   - requestIsHEAD: the request was HEAD, so the response has no body whatever its fields say.
     ///   - unwrapChunks: a chunked body will reach the client without its framing (an HTTP/1.0 client), so
     ///     Transfer-Encoding is not forwarded.
-    init(parsing bytes: ByteBuffer, requestIsHEAD: Bool, unwrapChunks: Bool) throws(UpstreamResponseError) {
-        let parsed = bytes.withUnsafeReadableBytes { Self.parse($0, requestIsHEAD: requestIsHEAD, unwrapChunks: unwrapChunks) }
+    ///   - droppedStorage: a spent head's list of dropped lines, emptied and filled again (it keeps its memory when
+    ///     nothing else holds it).
+    init(parsing bytes: ByteBuffer, requestIsHEAD: Bool, unwrapChunks: Bool, droppedStorage: consuming [Range<Int>]) throws(UpstreamResponseError) {
+        var dropped = consume droppedStorage
+        dropped.removeAll(keepingCapacity: true)
+        // Passed in place (inout), so the list has one owner while it grows: a copy would make it allocate anew.
+        let parsed = bytes.withUnsafeReadableBytes {
+            Self.parse($0, requestIsHEAD: requestIsHEAD, unwrapChunks: unwrapChunks, dropped: &dropped)
+        }
         switch parsed {
         case .failure(let error):
             throw error
@@ -104,11 +111,14 @@ extension UpstreamResponseHead {
         var dropped: [Range<Int>] = []
     }
 
-    private static func parse(_ p: UnsafeRawBufferPointer, requestIsHEAD: Bool, unwrapChunks: Bool) -> Result<Parsed, UpstreamResponseError> {
+    private static func parse(
+        _ p: UnsafeRawBufferPointer, requestIsHEAD: Bool, unwrapChunks: Bool, dropped: inout [Range<Int>]
+    ) -> Result<Parsed, UpstreamResponseError> {
         func failure(_ description: String) -> Result<Parsed, UpstreamResponseError> {
             .failure(UpstreamResponseError(description: description))
         }
         var parsed = Parsed()
+        swap(&parsed.dropped, &dropped)
         // Status line: HTTP/1.x SP 3DIGIT [SP reason] CRLF.
         guard p.count >= 14, HTTP1Syntax.startsWith(p, "HTTP/1."), p[7] == 0x30 || p[7] == 0x31, p[8] == 0x20,
             let status = HTTP1Syntax.digits(p, 9..<12), p[12] == 0x20 || p[12] == 0x0D, status >= 100

@@ -31,6 +31,9 @@ public struct UpstreamResponseParser: Sendable {
     private var state = State.idle
     private var chunks = ChunkedBody()
     private var headReader: HeadReader
+    /// The last head's list of dropped lines. Once that head has been forwarded and let go, the parser holds the
+    /// list's only reference and the next head fills it without allocating.
+    private var lastDropped: [Range<Int>]?
     private var requestIsHEAD = false
     private var unwrapChunks = false
     private var switching = false
@@ -110,7 +113,10 @@ public struct UpstreamResponseParser: Sendable {
         case .bareLineFeed: throw UpstreamResponseError(description: "a line of the response head ends with a bare LF")
         case .head(let head): bytes = head
         }
-        let head = try UpstreamResponseHead(parsing: bytes, requestIsHEAD: self.requestIsHEAD, unwrapChunks: self.unwrapChunks)
+        let head = try UpstreamResponseHead(
+            parsing: bytes, requestIsHEAD: self.requestIsHEAD, unwrapChunks: self.unwrapChunks, droppedStorage: self.lastDropped.take() ?? []
+        )
+        self.lastDropped = head.dropped
         if head.isInterim { return .head(head) }
         self.switching = head.status == 101
         switch head.framing {
