@@ -199,6 +199,18 @@ import Testing
         #expect(Self.summary([pipelines[5]]).error?.description.contains("bare LF") == true)
     }
 
+    @Test func aHeadKeepsItsFieldsWhileTheParserReadsTheNextOnes() throws {
+        var parser = ClientRequestParser(maxHeadBytes: 4096)
+        var buffer = ByteBuffer(string: "GET /a HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\nGET /b HTTP/1.1\r\nC: 3\r\n\r\nGET /c HTTP/1.1\r\nD: 4\r\n\r\n")
+        var heads: [ClientRequestHead] = []
+        while let event = try parser.next(&buffer) {
+            if case .head(let head) = event { heads.append(head) }
+        }
+        // The parser fills a spent head's field list again; a head still held keeps its own.
+        #expect(heads.map { $0.fieldList.map(\.name) } == [["A", "B"], ["C"], ["D"]])
+        #expect(heads.map { $0.first(name: "a") } == ["1", nil, nil])
+    }
+
     @Test func aHeadLargerThanTheLimitIs431WhetherItEndedOrNot() throws {
         let big = "GET /a HTTP/1.1\r\nX-Big: " + String(repeating: "b", count: 2000) + "\r\n\r\n"
         #expect(Self.error(big, maxHeadBytes: 1024)?.status == 431)
