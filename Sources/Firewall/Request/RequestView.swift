@@ -139,11 +139,6 @@ struct RequestView {
     /// An empty view.
     init() {}
 
-    /// A view of `request`'s head.
-    init(_ request: FirewallRequest) {
-        self.parse(request)
-    }
-
     /// Forgets the request, keeping the arrays' capacity for the next one (``parse(_:)``): an evaluation that
     /// starts in a spent one's storage allocates none of them again.
     mutating func clear() {

@@ -8,10 +8,8 @@ struct ValueBuffer {
     /// The bytes written so far.
     private(set) var bytes: [UInt8] = []
 
-    /// An empty buffer with room for `capacity` bytes.
-    init(capacity: Int = 0) {
-        self.bytes.reserveCapacity(capacity)
-    }
+    /// An empty buffer.
+    init() {}
 
     /// An empty buffer in `storage`'s memory (left empty), with room for `capacity` bytes.
     init(reusing storage: inout [UInt8], capacity: Int) {

@@ -46,8 +46,7 @@ public struct ForwardedHeaders: Sendable {
             buffer.writeString(target)
             buffer.writeStaticString(" HTTP/1.1\r\n")
             for field in head.fields {
-                let kind = HTTP1Syntax.classify(p, field.name)
-                switch kind {
+                switch field.kind {
                 case .connection, .keepAlive, .te, .trailer, .proxyConnection, .proxyOther, .xForwardedFor, .xRealIP, .forwarded:
                     continue
                 case .upgrade where !tunnel:
@@ -56,8 +55,8 @@ public struct ForwardedHeaders: Sendable {
                     continue
                 case .xForwardedProto, .xForwardedHost, .xRequestID:
                     guard resolution.peerTrusted else { continue }
-                    if kind == .xForwardedProto { hasProto = true }
-                    if kind == .xForwardedHost { hasForwardedHost = true }
+                    if field.kind == .xForwardedProto { hasProto = true }
+                    if field.kind == .xForwardedHost { hasForwardedHost = true }
                 case .host:
                     if hostField == nil { hostField = field }
                 default:

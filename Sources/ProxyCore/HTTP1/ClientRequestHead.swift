@@ -161,7 +161,7 @@ extension ClientRequestHead {
         parts.fields.reserveCapacity(16)
         let refusal = HTTP1Syntax.forEachField(p, from: index + 10) { line in
             parts.fields.append(line)
-            switch HTTP1Syntax.classify(p, line.name) {
+            switch line.kind {
             case .contentLength:
                 contentLength = HTTP1Syntax.contentLength(p, line.value, earlier: contentLength)
                 if contentLength == nil { return HTTP1Syntax.badContentLength }

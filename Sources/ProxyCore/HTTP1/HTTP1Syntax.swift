@@ -1,10 +1,12 @@
 /// The HTTP/1.1 grammar (RFC 9112) both parsers share: the request's and the backend response's. Everything
 /// works on the bytes of a complete head and on index ranges into them, so a head is read without allocating.
 enum HTTP1Syntax {
-    /// One field line: the name's range, the value's range (without surrounding whitespace), and the line
-    /// from its start to after its CRLF.
+    /// One field line: the name's range and what the name is, the value's range (without surrounding
+    /// whitespace), and the line from its start to after its CRLF. The name is classified once, as the line is
+    /// read: the parsers act on it, and the forwarding rewrite acts on it again.
     struct FieldLine: Sendable {
         var name: Range<Int>
+        var kind: FieldName
         var value: Range<Int>
         var line: Range<Int>
     }
@@ -101,7 +103,7 @@ enum HTTP1Syntax {
         var upper = end - 2
         while lower < upper, p[lower] == 0x20 || p[lower] == 0x09 { lower += 1 }
         while upper > lower, p[upper - 1] == 0x20 || p[upper - 1] == 0x09 { upper -= 1 }
-        return .field(FieldLine(name: start..<colon, value: lower..<upper, line: start..<end))
+        return .field(FieldLine(name: start..<colon, kind: Self.classify(p, start..<colon), value: lower..<upper, line: start..<end))
     }
 
     /// The index after the CRLF ending the line that `from` is in; nil when a CR, LF or NUL stands alone.
@@ -191,7 +193,7 @@ enum HTTP1Syntax {
     }
 
     /// The field names the proxy reads, drops or sets, in requests or responses.
-    enum FieldName: Equatable {
+    enum FieldName: Equatable, Sendable {
         case host, contentLength, transferEncoding, connection, keepAlive, upgrade, te, trailer, expect, cookie
         case proxyConnection
         /// Another `Proxy-*` field.
@@ -201,7 +203,7 @@ enum HTTP1Syntax {
     }
 
     /// Classifies a field name by its length first, so most fields cost one switch and one comparison.
-    static func classify(_ p: UnsafeRawBufferPointer, _ name: Range<Int>) -> FieldName {
+    private static func classify(_ p: UnsafeRawBufferPointer, _ name: Range<Int>) -> FieldName {
         func isName(_ lowercase: StaticString) -> Bool { Self.equalsIgnoringCase(p, name, lowercase) }
         switch name.count {
         case 2: if isName("te") { return .te }

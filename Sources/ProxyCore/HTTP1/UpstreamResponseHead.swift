@@ -138,7 +138,7 @@ extension UpstreamResponseHead {
         var keepAliveToken = false
         var named: [Range<Int>] = []
         let refusal = HTTP1Syntax.forEachField(p, from: statusEnd) { line in
-            switch HTTP1Syntax.classify(p, line.name) {
+            switch line.kind {
             case .contentLength:
                 contentLength = HTTP1Syntax.contentLength(p, line.value, earlier: contentLength)
                 if contentLength == nil { return HTTP1Syntax.badContentLength }
@@ -179,9 +179,8 @@ extension UpstreamResponseHead {
             // Fields the Connection field names are this hop's too, and they may come before it; so may the length
             // before the coding. Hence a second pass, which most responses do not need.
             _ = HTTP1Syntax.forEachField(p, from: statusEnd) { line in
-                let kind = HTTP1Syntax.classify(p, line.name)
                 // A field may be named and hop-by-hop both (`Connection: te`): it is dropped once.
-                if (dropLengths && kind == .contentLength) || (dropCodings && kind == .transferEncoding)
+                if (dropLengths && line.kind == .contentLength) || (dropCodings && line.kind == .transferEncoding)
                     || (!named.isEmpty && named.contains { HTTP1Syntax.equalsIgnoringCase(p, $0, p, line.name) } && !parsed.dropped.contains(line.line))
                 {
                     parsed.dropped.append(line.line)

@@ -93,7 +93,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = self.unwrapInboundIn(data)
         if self.closing { return }
-        if var held = self.input.take(), held.readableBytes > 0 {
+        // `input` is only kept while it has bytes (`parseInput`).
+        if var held = self.input.take() {
             held.writeBuffer(&buffer)
             self.input = held
         } else {
@@ -219,7 +220,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let state = self.server.state
         let uri = head.uri
         let path = Substring(uri).prefix { $0 != "?" }
-        self.record = RequestRecord(started: .now(), method: head.method.rawValue, path: String(path))
+        // One string for the record and the rate limiter: a path longer than 15 bytes allocates.
+        let pathString = String(path)
+        self.record = RequestRecord(started: .now(), method: head.method.rawValue, path: pathString)
         self.loop.stats.inFlight += 1
         let host = Self.hostWithoutPort(head.first(name: "host"))
         guard let route = state.routes.match(host: host, path: path) else {
@@ -230,7 +233,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         // Labelled as the rate limiter and the firewall take it: an unlabelled list is converted by a copy.
         let headerList = head.fieldList
         let rateRequest = RateLimitRequest(
-            method: head.method.rawValue, path: String(path), host: host, clientAddress: resolution.client,
+            method: head.method.rawValue, path: pathString, host: host, clientAddress: resolution.client,
             headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.values(name: "cookie")) : [:], route: route.route.name
         )
         // A local decision's bucket starts loading from memory now, and arrives while the request id is made.

@@ -95,7 +95,7 @@ struct BucketTable {
 
     /// Whether the slots start on a huge-page boundary (for tests: every table of a huge page or more does).
     var isHugePageAligned: Bool {
-        Int(bitPattern: self.storage.slots.baseAddress) % SlotStorage.hugePageBytes == 0
+        self.slotsAddress % SlotStorage.hugePageBytes == 0
     }
 
     private mutating func makeUnique() {
