@@ -104,11 +104,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     }
 
     // Nothing written to the client in a read of its requests waits for a flush here: answers the proxy makes go
-    // out at once (`reject`), and a response goes out as its backend's reads end (`upstreamReadComplete`).
+    // out at once (`reject`), and a response goes out at the end of the tick in which its backend's read ended
+    // (`upstreamReadComplete`).
     func channelReadComplete(context: ChannelHandlerContext) {
         if let exchange = self.exchange, exchange.upstreamNeedsFlush, let upstream = exchange.upstream {
             exchange.upstreamNeedsFlush = false
-            upstream.flush()
+            self.loop.flusher.flushAtTickEnd(upstream)
         }
         context.fireChannelReadComplete()
     }
@@ -556,7 +557,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         case .end:
             exchange.responseBytes = exchange.upstreamHandler?.responseBodyBytes ?? 0
             if let head = self.heldResponseHead.take() { self.writeResponseHead(head, context: context) }
-            context.flush()
+            self.loop.flusher.flushAtTickEnd(context.channel)
             if exchange.switchingProtocols {
                 self.startTunnel(exchange, context: context)
             } else {
@@ -590,7 +591,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     func upstreamReadComplete() {
         guard let context = self.context else { return }
         if let head = self.heldResponseHead.take() { self.writeResponseHead(head, context: context) }
-        context.flush()
+        self.loop.flusher.flushAtTickEnd(context.channel)
     }
 
     /// Hands a response head (and the body joined to it) to the channel, and keeps its buffer for the next head.
@@ -665,6 +666,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.servedRequests += 1
         guard keepAlive else {
             self.closing = true
+            // The response's last bytes wait for the end of the tick (`TickFlusher`); a close would drop them.
+            self.context?.flush()
             self.context?.close(promise: nil)
             return
         }

@@ -35,6 +35,8 @@ final class LoopContext {
     /// The last finished firewall evaluation, whose arrays the next request's evaluation takes over: a dozen
     /// allocations a request fewer. (Several requests in flight at once allocate afresh beyond the first.)
     var spareFirewall: FirewallEvaluation?
+    /// Flushes toward clients and backends, held to the end of the loop's tick.
+    let flusher: TickFlusher
     /// The shared bucket store over this loop's own Redis connection, when the config names one.
     let redis: RedisBucketStore?
     /// Connections with deadlines to watch, by identity.
@@ -46,6 +48,7 @@ final class LoopContext {
 
     init(eventLoop: EventLoop, config: ProxyConfig) {
         self.eventLoop = eventLoop
+        self.flusher = TickFlusher(eventLoop: eventLoop)
         self.selectors = config.upstreams.map { ServerSelector(count: $0.servers.count, backoff: $0.failureBackoff) }
         self.idle = config.upstreams.map { Array(repeating: [], count: $0.servers.count) }
         self.idleTimeouts = config.upstreams.map { .milliseconds(Int64($0.idleTimeout * 1000)) }

@@ -88,8 +88,11 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(self.wrapOutboundOut(context.channel.allocator.buffer(staticString: HTTP1Serializer.lastChunk)), promise: nil)
     }
 
+    /// Flushes what was written at the end of the loop's tick (``TickFlusher``).
     func flush() {
-        self.context?.flush()
+        guard let context = self.context else { return }
+        guard let pool = self.pool else { return context.flush() }
+        pool.flusher.flushAtTickEnd(context.channel)
     }
 
     // MARK: Channel events
