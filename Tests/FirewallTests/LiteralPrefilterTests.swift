@@ -55,4 +55,31 @@ struct LiteralPrefilterTests {
             #expect(Self.summarizingScan(prefilter, value, into: &result, offset: 0) == TransformTriggers.classes(of: value[...]), "value \(value)")
         }
     }
+
+    /// The conditions a scan sets are exactly those with a literal in the value (ASCII case ignored), for a small
+    /// automaton with one result word and for one of 80,000 states and 47 words.
+    @Test(arguments: [(conditions: 40, length: 4), (conditions: 3_000, length: 30)])
+    func scanFindsExactlyTheLiteralsPresent(shape: (conditions: Int, length: Int)) {
+        var generator = SystemRandomNumberGenerator()
+        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        let literals = (0..<shape.conditions).map { _ in (0..<shape.length).map { _ in letters.randomElement(using: &generator) ?? 0 } }
+        let prefilter = LiteralPrefilter(literals.map { [$0] })
+        var owners: [[UInt8]: [Int]] = [:]
+        for (condition, literal) in literals.enumerated() { owners[literal, default: []].append(condition) }
+        for _ in 0..<200 {
+            // Pieces of literals (whole, cut short, upper-cased) between random letters.
+            var value: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...4, using: &generator) {
+                value += (0..<Int.random(in: 0...3, using: &generator)).map { _ in letters.randomElement(using: &generator) ?? 0 }
+                var piece = literals.randomElement(using: &generator) ?? []
+                if Bool.random(using: &generator) { piece = Array(piece.dropLast(Int.random(in: 1...2, using: &generator))) }
+                if Bool.random(using: &generator) { piece = piece.map { $0 & 0xDF } }
+                value += piece
+            }
+            let lowered = value.map(AhoCorasick.fold)
+            let windows = lowered.count < shape.length ? [] : (0...(lowered.count - shape.length)).map { Array(lowered[$0..<($0 + shape.length)]) }
+            let expected = Set(windows.flatMap { owners[$0] ?? [] }).sorted()
+            #expect(self.conditions(prefilter, String(decoding: value, as: UTF8.self), count: shape.conditions) == expected)
+        }
+    }
 }
