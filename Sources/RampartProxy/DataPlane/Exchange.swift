@@ -41,7 +41,7 @@ final class Exchange {
     var upstreamKeepAlive = true
     /// When the backend must have started answering (set once the whole request is sent).
     var responseDeadline: NIODeadline?
-    /// Body parts were written upstream since the last flush (flushed once per client read batch).
+    /// Body parts were written upstream since the last flush (asked for once per client read batch).
     var upstreamNeedsFlush = false
     /// The request asks to switch protocols (Upgrade), so Upgrade is forwarded.
     var isTunnel = false

@@ -4,10 +4,11 @@ import NIOCore
 /// ready, then flushes them all at once.
 ///
 /// A flush is the `write` that hands bytes to a peer, and on loopback the writer also pays to wake the peer when
-/// it sleeps. Flushed one by one, a backend (or client) wakes for the first request of a loop turn, answers it,
+/// it sleeps. Flushed one by one, a backend (or client) wakes for the first request of a loop tick, answers it,
 /// sleeps, and is woken again for the next one. Flushed together at the end of the tick, it wakes once and finds
 /// every request ready: the same number of system calls, far fewer wake-ups. This is Netty's
-/// `FlushConsolidationHandler` idea, and it raised one-thread throughput by about a tenth in the benchmark.
+/// `FlushConsolidationHandler` idea; in the benchmark's head-to-heads it raised one thread's throughput by 6-24%
+/// (BENCHMARKS.md).
 /// Nothing waits for more input: the flushes run as the loop's next task, after the current tick's reads.
 final class TickFlusher {
     private let eventLoop: EventLoop
