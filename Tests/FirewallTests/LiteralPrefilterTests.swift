@@ -57,7 +57,7 @@ struct LiteralPrefilterTests {
     }
 
     /// The conditions a scan sets are exactly those with a literal in the value (ASCII case ignored), for a small
-    /// automaton with one result word and for one of 80,000 states and 47 words.
+    /// automaton with one result word and for one of over 65,536 states and 47 words.
     @Test(arguments: [(conditions: 40, length: 4), (conditions: 3_000, length: 30)])
     func scanFindsExactlyTheLiteralsPresent(shape: (conditions: Int, length: Int)) {
         var generator = SystemRandomNumberGenerator()

@@ -124,9 +124,6 @@ extension ClientRequestHead {
         var connectionOptions: [Range<Int>] = []
     }
 
-    /// Transfer codings a body may carry before its final `chunked`; the proxy passes them through unread.
-    private static let codingsBeforeChunked: [StaticString] = ["gzip", "deflate", "compress", "x-gzip"]
-
     private static func parse(_ p: UnsafeRawBufferPointer, fields: inout [HTTP1Syntax.FieldLine]) -> Result<Parts, ClientRequestError> {
         func failure(_ description: String) -> Result<Parts, ClientRequestError> { .failure(.malformed(description)) }
         var parts = Parts(fields: [])
@@ -150,10 +147,7 @@ extension ClientRequestHead {
         }
         parts.minorVersion = Int(p[index + 7] - 0x30)
 
-        var contentLength: Int?
-        var transferEncoding = false
-        var chunked = false
-        var codingsAccepted = true
+        var framing = FramingFields()
         var close = false
         var keepAliveToken = false
         var connectionUpgrade = false
@@ -162,18 +156,8 @@ extension ClientRequestHead {
         let refusal = HTTP1Syntax.forEachField(p, from: index + 10) { line in
             parts.fields.append(line)
             switch line.kind {
-            case .contentLength:
-                contentLength = HTTP1Syntax.contentLength(p, line.value, earlier: contentLength)
-                if contentLength == nil { return HTTP1Syntax.badContentLength }
-            case .transferEncoding:
-                transferEncoding = true
-                HTTP1Syntax.forEachToken(p, line.value) { token in
-                    // Only the last coding may be chunked, and every coding before it must be one passed through.
-                    if chunked || !Self.codingsBeforeChunked.contains(where: { HTTP1Syntax.equalsIgnoringCase(p, token, $0) }) {
-                        codingsAccepted = codingsAccepted && !chunked && HTTP1Syntax.equalsIgnoringCase(p, token, "chunked")
-                    }
-                    chunked = HTTP1Syntax.equalsIgnoringCase(p, token, "chunked")
-                }
+            case .contentLength, .transferEncoding:
+                return framing.read(p, line)
             case .connection:
                 HTTP1Syntax.readConnection(p, line.value, close: &close, keepAlive: &keepAliveToken) { option in
                     if HTTP1Syntax.equalsIgnoringCase(p, option, "upgrade") { connectionUpgrade = true }
@@ -191,13 +175,13 @@ extension ClientRequestHead {
             return nil
         }
         if let refusal { return failure(refusal) }
-        if transferEncoding {
-            guard contentLength == nil else { return failure("the request has both Content-Length and Transfer-Encoding") }
-            guard chunked, codingsAccepted else {
+        if framing.transferEncoding {
+            guard framing.contentLength == nil else { return failure("the request has both Content-Length and Transfer-Encoding") }
+            guard framing.chunked, framing.codingsAccepted else {
                 return failure("unsupported Transfer-Encoding; only chunked is accepted as the final coding")
             }
             parts.framing = .chunked
-        } else if let contentLength, contentLength > 0 {
+        } else if let contentLength = framing.contentLength, contentLength > 0 {
             parts.framing = .length(contentLength)
         }
         parts.keepAlive = !close && (parts.minorVersion == 1 || keepAliveToken)

@@ -59,13 +59,6 @@ enum HTTP1Syntax {
         }
     }
 
-    /// The length a Content-Length field gives, agreeing with an earlier one; nil when it is not one decimal
-    /// number or disagrees.
-    static func contentLength(_ p: UnsafeRawBufferPointer, _ value: Range<Int>, earlier: Int?) -> Int? {
-        guard let length = Self.digits(p, value), earlier == nil || earlier == length else { return nil }
-        return length
-    }
-
     /// Reads a Connection field's options: notes `close` and `keep-alive`, and passes every other option (the
     /// names of fields that are this hop's, or `upgrade`) to `other`.
     static func readConnection(
@@ -82,9 +75,6 @@ enum HTTP1Syntax {
         }
     }
 
-    /// Why a head with a bad Content-Length is refused.
-    static let badContentLength = "Content-Length must be one decimal number"
-
     /// The field line at `start`.
     static func field(_ p: UnsafeRawBufferPointer, at start: Int) -> FieldScan {
         guard start + 1 < p.count, p[start] != 0x0D else { return .endOfHead }
@@ -99,11 +89,8 @@ enum HTTP1Syntax {
         guard let end = Self.lineEnd(p, from: colon + 1) else {
             return .malformed("a field value has a stray CR, LF or NUL")
         }
-        var lower = colon + 1
-        var upper = end - 2
-        while lower < upper, p[lower] == 0x20 || p[lower] == 0x09 { lower += 1 }
-        while upper > lower, p[upper - 1] == 0x20 || p[upper - 1] == 0x09 { upper -= 1 }
-        return .field(FieldLine(name: start..<colon, kind: Self.classify(p, start..<colon), value: lower..<upper, line: start..<end))
+        let value = Self.trimmingWhitespace(p, colon + 1..<end - 2)
+        return .field(FieldLine(name: start..<colon, kind: Self.classify(p, start..<colon), value: value, line: start..<end))
     }
 
     /// The index after the CRLF ending the line that `from` is in; nil when a CR, LF or NUL stands alone.
@@ -138,23 +125,26 @@ enum HTTP1Syntax {
     static func forEachToken(_ p: UnsafeRawBufferPointer, _ value: Range<Int>, _ body: (Range<Int>) -> Void) {
         var start = value.lowerBound
         for index in value.lowerBound...value.upperBound where index == value.upperBound || p[index] == 0x2C {
-            var lower = start
-            var upper = index
-            while lower < upper, p[lower] == 0x20 || p[lower] == 0x09 { lower += 1 }
-            while upper > lower, p[upper - 1] == 0x20 || p[upper - 1] == 0x09 { upper -= 1 }
-            if lower < upper { body(lower..<upper) }
+            let token = Self.trimmingWhitespace(p, start..<index)
+            if !token.isEmpty { body(token) }
             start = index + 1
         }
+    }
+
+    /// `range` without the spaces and tabs at its ends.
+    private static func trimmingWhitespace(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper, p[lower] == 0x20 || p[lower] == 0x09 { lower += 1 }
+        while upper > lower, p[upper - 1] == 0x20 || p[upper - 1] == 0x09 { upper -= 1 }
+        return lower..<upper
     }
 
     /// Whether the bytes in `range` are `lowercase`, ignoring ASCII case.
     static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
         guard range.count == lowercase.utf8CodeUnitCount else { return false }
         return lowercase.withUTF8Buffer { expected in
-            zip(range, expected).allSatisfy { index, byte in
-                let actual = p[index]
-                return actual == byte || (actual >= 0x41 && actual <= 0x5A && actual | 0x20 == byte)
-            }
+            zip(range, expected).allSatisfy { index, byte in Self.lowercased(p[index]) == byte }
         }
     }
 

@@ -131,22 +131,14 @@ extension UpstreamResponseHead {
         parsed.fieldsStart = statusEnd
 
         let switching = status == 101
-        var contentLength: Int?
-        var transferEncoding = false
-        var chunked = false
+        var framing = FramingFields()
         var close = false
         var keepAliveToken = false
         var named: [Range<Int>] = []
         let refusal = HTTP1Syntax.forEachField(p, from: statusEnd) { line in
             switch line.kind {
-            case .contentLength:
-                contentLength = HTTP1Syntax.contentLength(p, line.value, earlier: contentLength)
-                if contentLength == nil { return HTTP1Syntax.badContentLength }
-            case .transferEncoding:
-                transferEncoding = true
-                var last: Range<Int>?
-                HTTP1Syntax.forEachToken(p, line.value) { last = $0 }
-                chunked = last.map { HTTP1Syntax.equalsIgnoringCase(p, $0, "chunked") } ?? false
+            case .contentLength, .transferEncoding:
+                return framing.read(p, line)
             case .connection:
                 HTTP1Syntax.readConnection(p, line.value, close: &close, keepAlive: &keepAliveToken) { option in
                     if !(switching && HTTP1Syntax.equalsIgnoringCase(p, option, "upgrade")) { named.append(option) }
@@ -164,16 +156,16 @@ extension UpstreamResponseHead {
         if let refusal { return failure(refusal) }
         if requestIsHEAD || status < 200 || status == 204 || status == 304 {
             parsed.framing = .none
-        } else if transferEncoding {
-            parsed.framing = chunked ? .chunked : .untilClose
-        } else if let contentLength {
+        } else if framing.transferEncoding {
+            parsed.framing = framing.chunked ? .chunked : .untilClose
+        } else if let contentLength = framing.contentLength {
             parsed.framing = .length(contentLength)
         } else {
             parsed.framing = .untilClose
         }
         // A message must not carry both; the coding decides, so the length is not forwarded. An unwrapped body
         // has no coding left.
-        let dropLengths = transferEncoding && contentLength != nil
+        let dropLengths = framing.transferEncoding && framing.contentLength != nil
         let dropCodings = unwrapChunks && parsed.framing == .chunked
         if !named.isEmpty || dropLengths || dropCodings {
             // Fields the Connection field names are this hop's too, and they may come before it; so may the length
@@ -189,7 +181,7 @@ extension UpstreamResponseHead {
             }
         }
         parsed.keepAlive = !close && (parsed.minorVersion == 1 || keepAliveToken) && parsed.framing != .untilClose
-            && !(transferEncoding && contentLength != nil)
+            && !dropLengths
         if parsed.dropped.count > 1 { parsed.dropped.sort { $0.lowerBound < $1.lowerBound } }
         return .success(parsed)
     }
