@@ -427,21 +427,32 @@ public struct FirewallEvaluation {
                         masks.withUnsafeBufferPointer { masks in
                             guard let results = hits.baseAddress else { return }
                             prefilter.withScanner { scanner in
+                                // Short values are scanned in pairs, each walked beside the other; a long one is
+                                // walked in halves on its own.
                                 var next = firstRow
-                                for entry in entries {
-                                    var row = Int(hitRow[entry &* slotCount])
-                                    if row < 0 {
-                                        row = next
-                                        next &+= 1
-                                        let (range, inHead) = view.valueRange(entry)
-                                        let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
-                                        if summarizing {
-                                            byteClasses[entry] = scanner.scan(value, into: results + row &* words)
-                                        } else {
-                                            scanner.scanWithoutClasses(value, into: results + row &* words)
-                                        }
-                                        hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
+                                var waiting: (entry: Int, value: UnsafeBufferPointer<UInt8>, row: Int)?
+                                for entry in entries where hitRow[entry &* slotCount] < 0 {
+                                    let row = next
+                                    next &+= 1
+                                    hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
+                                    let (range, inHead) = view.valueRange(entry)
+                                    let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
+                                    if let other = waiting, value.count < scanner.splitLength {
+                                        waiting = nil
+                                        (byteClasses[other.entry], byteClasses[entry]) = scanner.scan(
+                                            other.value, into: results + other.row &* words, value, into: results + row &* words, summarizing: summarizing
+                                        )
+                                    } else if value.count < scanner.splitLength {
+                                        waiting = (entry, value, row)
+                                    } else {
+                                        byteClasses[entry] = scanner.scan(value, into: results + row &* words, summarizing: summarizing)
                                     }
+                                }
+                                if let other = waiting {
+                                    byteClasses[other.entry] = scanner.scan(other.value, into: results + other.row &* words, summarizing: summarizing)
+                                }
+                                for entry in entries {
+                                    let row = Int(hitRow[entry &* slotCount])
                                     for word in 0..<words {
                                         let found = results[row &* words &+ word]
                                         entryHits[entry &* words &+ word] = found
