@@ -9,7 +9,7 @@ import Glibc
 /// request for a plain GET, a GET with a 10-argument query, a 2 KB JSON POST, and the 2 KB JSON POST of the
 /// proxy benchmark (`make bench-proxy`).
 ///
-///     firewall-bench [rules directory, default rules/firewall] [iterations, default 20000] [only: case number, 1-4]
+///     firewall-bench [rules directory, default rules/firewall] [iterations, default 20000] [only: case number, 1-6]
 let arguments = CommandLine.arguments
 let rulesPath = arguments.count > 1 ? arguments[1] : "rules/firewall"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000
@@ -83,6 +83,14 @@ let cases: [(String, FirewallRequest)] = [
     ),
     // reference.sh's `get` workload as the proxy's firewall sees it: wrk sends a Host header only.
     ("GET, Host only (reference.sh's get)", FirewallRequest(method: "GET", uri: "/api", headers: [("Host", "127.0.0.1:8090")], clientAddress: "127.0.0.1")),
+    // reference.sh's `query` workload: its three headers (as `get_host`) and a two-argument query.
+    (
+        "GET, 3 headers, 2 arguments (reference.sh's query)",
+        FirewallRequest(
+            method: "GET", uri: "/api?id=42&name=alice",
+            headers: [("Host", "api.example.com"), ("User-Agent", "refbench/1.0"), ("Accept", "application/json")], clientAddress: "127.0.0.1"
+        )
+    ),
 ]
 
 do {

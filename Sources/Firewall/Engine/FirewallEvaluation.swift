@@ -151,10 +151,13 @@ public struct FirewallEvaluation {
         guard !self.finished else { return self.decision }
         if !self.ruleSet.phases[phase].isEmpty { self.updateCandidates() }
         let settings = self.ruleSet.settings
-        for compiled in self.ruleSet.phases[phase] {
+        let rules = self.ruleSet.phases[phase]
+        let gates = self.ruleSet.prefilterGates[phase]
+        for position in rules.indices {
             // On ordinary traffic most rules have a condition whose literals no value holds: they end here,
             // before any other lookup.
-            guard compiled.prefilterBits.allSatisfy({ self.holds(bit: $0, in: self.candidates, row: 0) }) else { continue }
+            guard self.opens(gates, position) else { continue }
+            let compiled = rules[position]
             var removed: [TargetSelector] = []
             if let adjustment = self.adjustments[compiled.index] {
                 guard let targets = adjustment else { continue }
@@ -352,6 +355,16 @@ public struct FirewallEvaluation {
     private mutating func mayMatch(_ entry: Int, slot prefilterSlot: Int, bit: Int) -> Bool {
         let row = self.hitsRow(entry, prefilterSlot: prefilterSlot)
         return self.holds(bit: bit, in: self.hits, row: row)
+    }
+
+    /// Whether every prefilter bit of the rule at `position` in a phase's `gates` is among the candidates.
+    @inline(__always)
+    private func opens(_ gates: [UInt64], _ position: Int) -> Bool {
+        for word in 0..<self.words {
+            let gate = gates[position &* self.words &+ word]
+            guard self.candidates[word] & gate == gate else { return false }
+        }
+        return true
     }
 
     /// Whether condition `bit` is set in row `row` of a table of condition bit sets (`words` words per row).

@@ -57,6 +57,10 @@ public final class RuleSet: Sendable {
     let prefilterGroupWords: Int
     /// Per collection ordinal: the union of its groups' slot triggers; 0 when none of them transforms.
     let prefilterCollectionTriggers: [UInt32]
+    /// Per phase, `prefilter.words` words per rule (as in ``phases``): the prefilter bits of its conditions that
+    /// match values (not counts). A rule cannot match unless all of them are among an evaluation's candidates.
+    /// A flat table, so the rules most requests skip are skipped without reaching their compiled form.
+    let prefilterGates: [[UInt64]]
 
     /// A rule condition with its targets resolved and its transform chain interned. A class, so the hot loop
     /// retains one reference instead of each field.
@@ -111,15 +115,11 @@ public final class RuleSet: Sendable {
         let index: Int
         let rule: Rule
         let conditions: [CompiledCondition]
-        /// The prefilter bits of its conditions that match values (not counts): the rule cannot match unless
-        /// each is among an evaluation's candidates.
-        let prefilterBits: [Int]
 
         init(index: Int, rule: Rule, conditions: [CompiledCondition]) {
             self.index = index
             self.rule = rule
             self.conditions = conditions
-            self.prefilterBits = conditions.compactMap { $0.counts ? nil : $0.prefilter }
         }
     }
 
@@ -191,6 +191,16 @@ public final class RuleSet: Sendable {
         var groups: [(slot: Int, collection: Int)] = []
         var masks: [UInt64] = []
         let words = self.prefilter.words
+        self.prefilterGates = phases.map { rules in
+            var gates = [UInt64](repeating: 0, count: rules.count * words)
+            for (position, compiled) in rules.enumerated() {
+                for condition in compiled.conditions where !condition.counts {
+                    guard let bit = condition.prefilter else { continue }
+                    gates[position * words + bit / 64] |= 1 << UInt64(bit % 64)
+                }
+            }
+            return gates
+        }
         for condition in phases.joined().flatMap(\.conditions) where !condition.counts {
             guard let bit = condition.prefilter else { continue }
             for collection in condition.collections {
