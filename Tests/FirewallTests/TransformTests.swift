@@ -175,4 +175,25 @@ struct TransformTests {
         #expect(Transform(rawValue: "url_decode") == .urlDecode)
         #expect(Transform(rawValue: "rot13") == nil)
     }
+
+    /// A transform that rewrites a copy of its input writes it into the array it is handed, reusing its capacity;
+    /// an array an earlier output still shares is copied, not overwritten.
+    @Test func aRewritingTransformReusesTheArrayItIsHanded() {
+        var storage = Array("an old output, long enough to hold the new one".utf8)
+        let capacity = storage.capacity
+        let address = storage.withUnsafeBufferPointer { $0.baseAddress }
+        let output = Transform.cmdLine.apply(Array("Echo 'Hi'; LS".utf8)[...], reusing: &storage)
+        #expect(Array(output) == Array("echo hi ls".utf8))
+        #expect(storage == Array(output) && storage.capacity == capacity)
+        #expect(storage.withUnsafeBufferPointer { $0.baseAddress } == address, "rewritten where it was")
+
+        let held = storage
+        let decoded = Transform.base64Decode.apply(Array("aGVsbG8=".utf8)[...], reusing: &storage)
+        #expect(Array(decoded) == Array("hello".utf8))
+        #expect(held == Array("echo hi ls".utf8), "the earlier output, still held, is unchanged")
+
+        var untouched = Array("kept".utf8)
+        #expect(Array(Transform.lowercase.apply(Array("lower".utf8)[...], reusing: &untouched)) == Array("lower".utf8))
+        #expect(untouched == Array("kept".utf8), "a value the transform leaves as it is does not touch the array")
+    }
 }

@@ -195,13 +195,13 @@ enum Decoders {
     }
 
     /// Standard or URL-safe base64, padding, spaces and line breaks ignored; nil when `input` holds another byte.
-    static func base64(_ input: ArraySlice<UInt8>) -> [UInt8]? {
+    static func base64(_ input: ArraySlice<UInt8>, reusing storage: inout [UInt8]) -> [UInt8]? {
         // The table is taken once: each read of a `static let` checks that it was initialized.
         let values = Self.base64Values
         // Checked first, so a value that is not base64 costs no allocation.
         guard !input.contains(where: { values[Int($0)] == Self.base64Invalid }) else { return nil }
         // Decoded in place: each output byte is written behind the sextets it came from.
-        return Self.rewrittenInPlace(input) { bytes in
+        return Self.rewrittenInPlace(input, reusing: &storage) { bytes in
             var accumulator: UInt32 = 0
             var bits = 0
             var length = 0
@@ -312,10 +312,10 @@ enum Decoders {
         return output
     }
 
-    static func cmdLine(_ input: ArraySlice<UInt8>) -> [UInt8] {
+    static func cmdLine(_ input: ArraySlice<UInt8>, reusing storage: inout [UInt8]) -> [UInt8] {
         // Rewritten in place with a cursor: the output never outgrows the input, and the checks of `append` and
         // `last` on every byte were most of this transform's cost. What to do with a byte is one table lookup.
-        Self.rewrittenInPlace(input) { bytes in
+        Self.rewrittenInPlace(input, reusing: &storage) { bytes in
             Self.cmdLineActions.withUnsafeBufferPointer { actions in
                 var length = 0
                 for index in bytes.indices {
@@ -357,8 +357,8 @@ enum Decoders {
     private static let cmdLineSpace: UInt8 = 3
 
     /// ASCII upper case to lower case.
-    static func lowercase(_ input: ArraySlice<UInt8>) -> [UInt8] {
-        Self.rewrittenInPlace(input) { bytes in
+    static func lowercase(_ input: ArraySlice<UInt8>, reusing storage: inout [UInt8]) -> [UInt8] {
+        Self.rewrittenInPlace(input, reusing: &storage) { bytes in
             for index in bytes.indices { bytes[index] = AhoCorasick.fold(bytes[index]) }
             return bytes.count
         }
@@ -367,17 +367,21 @@ enum Decoders {
     /// A copy of `input` that `rewrite` edits in place, cut to the length it returns; for transforms whose output
     /// is never longer than their input, written at or behind the byte being read.
     ///
-    /// Copying the bytes with `Array(_:)` reaches specialized code; `map` and `init(unsafeUninitializedCapacity:)`
-    /// reach the standard library's unspecialized allocation, which looks the array's generic metadata up at run
-    /// time, about 300 instructions more per value (BENCHMARKS.md, session 7).
+    /// The copy is made in `storage`, whose old bytes are dropped and whose capacity is reused: an evaluation
+    /// hands in the arrays of an earlier request's outputs, so a transform allocates only when no such array
+    /// is free, or when `storage` is still shared (an output someone holds is copied on write, never changed).
+    /// The result is `storage` itself.
     ///
     /// `rewrite` gets the buffer by value, not `inout`: a write through an `inout` buffer might change the
     /// buffer's own address and length, so both were loaded again for every byte.
-    static func rewrittenInPlace(_ input: ArraySlice<UInt8>, _ rewrite: (UnsafeMutableBufferPointer<UInt8>) -> Int) -> [UInt8] {
-        var output = Array(input)
-        let kept = output.withUnsafeMutableBufferPointer { rewrite($0) }
-        output.removeLast(output.count - kept)
-        return output
+    static func rewrittenInPlace(
+        _ input: ArraySlice<UInt8>, reusing storage: inout [UInt8], _ rewrite: (UnsafeMutableBufferPointer<UInt8>) -> Int
+    ) -> [UInt8] {
+        storage.removeAll(keepingCapacity: true)
+        storage.append(contentsOf: input)
+        let kept = storage.withUnsafeMutableBufferPointer { rewrite($0) }
+        storage.removeLast(storage.count - kept)
+        return storage
     }
 
     static func utf8ToUnicode(_ input: [UInt8]) -> [UInt8] {

@@ -53,17 +53,24 @@ public enum Transform: String, Sendable, CaseIterable {
     /// Applies this transform to a slice, such as a request value inside the buffer its phase was parsed into.
     /// A value the transform leaves as it is comes back as the same slice, with no copy.
     func apply(_ input: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var storage: [UInt8] = []
+        return self.apply(input, reusing: &storage)
+    }
+
+    /// ``apply(_:)``, writing the output into `storage` where the transform rewrites a copy of its input
+    /// (`lowercase`, `base64_decode`, `cmd_line`), so an array from an earlier output can be reused.
+    func apply(_ input: ArraySlice<UInt8>, reusing storage: inout [UInt8]) -> ArraySlice<UInt8> {
         switch self {
         case .urlDecode: Decoders.hasURLEscapes(input) ? Decoders.url(input)[...] : input
-        case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? Decoders.lowercase(input)[...] : input
+        case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? Decoders.lowercase(input, reusing: &storage)[...] : input
         case .htmlEntityDecode: input.contains(UInt8(ascii: "&")) ? Decoders.htmlEntities(Array(input))[...] : input
         case .jsDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.javaScript(Array(input))[...] : input
         case .cssDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.css(Array(input))[...] : input
-        case .base64Decode: Decoders.base64(input)?[...] ?? input
+        case .base64Decode: Decoders.base64(input, reusing: &storage)?[...] ?? input
         case .removeNulls: input.contains(0) ? input.filter { $0 != 0 }[...] : input
         case .compressWhitespace: Decoders.hasWhitespaceToCompress(input) ? Decoders.compressWhitespace(input)[...] : input
         case .normalizePath: Decoders.isNormalPath(input) ? input : Decoders.normalizePath(input)[...]
-        case .cmdLine: Decoders.cmdLine(input)[...]
+        case .cmdLine: Decoders.cmdLine(input, reusing: &storage)[...]
         case .utf8ToUnicode: input.contains { $0 >= 0x80 } ? Decoders.utf8ToUnicode(Array(input))[...] : input
         case .length: Array(String(input.count).utf8)[...]
         }
