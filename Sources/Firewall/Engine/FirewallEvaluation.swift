@@ -189,15 +189,17 @@ public struct FirewallEvaluation {
                 removed = targets
             }
             guard let (target, value) = self.matches(compiled, removing: removed) else { continue }
-            let rule = compiled.rule
-            let detectionOnly = rule.detectionOnly || settings.detectionOnly
+            // The rule's fields are read where it is stored: a copy of the whole rule (its chain, targets and
+            // pattern) was a retain and a release for each of them, on every request a logging rule matches.
+            let detectionOnly = compiled.rule.detectionOnly || settings.detectionOnly
+            let action = compiled.rule.action
             self.decision.matches.append(
                 RuleMatch(
-                    ruleID: rule.id, message: rule.message, tags: rule.tags, action: rule.action, detectionOnly: detectionOnly,
-                    target: target, value: String(decoding: value.prefix(120), as: UTF8.self)
+                    ruleID: compiled.rule.id, message: compiled.rule.message, tags: compiled.rule.tags, action: action,
+                    detectionOnly: detectionOnly, target: target, value: String(decoding: value.prefix(120), as: UTF8.self)
                 )
             )
-            switch rule.action {
+            switch action {
             case .log:
                 continue
             case .allow:
