@@ -5,7 +5,8 @@
 final class LiteralPrefilter: Sendable {
     /// Byte to column of ``rows`` (the automaton's byte classes).
     private let byteClass: [UInt8]
-    /// The automaton, one row of ``rowWidth`` slots per state, addressed by the row's first slot:
+    /// The automaton, one row per state (three slots and one per byte class, rounded up to an even count),
+    /// addressed by the row's first slot:
     /// - slots 0 and 1: the first result word (its low and high half) of the conditions satisfied by literals
     ///   ending in the state, so a scan ORs it in with one load per byte and no branch;
     /// - slot 2: where the state's further result words start in ``extraBits``, or -1 when they are all zero
@@ -15,7 +16,6 @@ final class LiteralPrefilter: Sendable {
     /// Rows hold the next row's address rather than a state number, so a step is one load and one add, with no
     /// multiply waiting on the previous step.
     private let rows: [Int32]
-    private let rowWidth: Int
     private let extraBits: [UInt64]
     /// 64-bit words per bit set.
     let words: Int
@@ -42,7 +42,7 @@ final class LiteralPrefilter: Sendable {
         let states = automaton.terminal.count
         // Even, so that each row's first result word is 8-byte aligned.
         let rowWidth = (3 + automaton.classCount + 1) & ~1
-        precondition(states * rowWidth <= Int(Int32.max), "a prefilter automaton of \(states) states is too large")
+        precondition(states * rowWidth <= Int(Int32.max), "the rules' literals make a prefilter automaton of \(states) states, more than its 32-bit rows can address")
         var rows = [Int32](repeating: 0, count: states * rowWidth)
         var extraBits: [UInt64] = []
         for (state, patterns) in automaton.terminal.enumerated() {
@@ -65,7 +65,6 @@ final class LiteralPrefilter: Sendable {
         }
         self.byteClass = automaton.byteClass
         self.rows = rows
-        self.rowWidth = rowWidth
         self.extraBits = extraBits
         self.words = words
         self.overlap = max(0, (literals.map(\.count).max() ?? 0) - 1)
