@@ -91,8 +91,9 @@ public struct FirewallEvaluation {
             self.cacheSlot.removeAll(keepingCapacity: true)
         }
         Self.takeEmptied(&spent.cached, into: &self.cached)
-        // After the cached slices are gone, so that each array is held once and rewritten where it is. Large
-        // ones (a whole body's) are let go, and so are arrays beyond a thousand, to bound what a loop keeps.
+        // After the cached slices are gone, so that each array is held once and rewritten where it is. Arrays
+        // over 4 KiB (a whole body's) are let go, and so are those beyond 512: the spares come to 2 MiB at most,
+        // however many or large the values a request brought.
         swap(&self.spareOutputs, &spent.spareOutputs)
         for output in spent.outputs where output.capacity <= Self.spareOutputCapacity && self.spareOutputs.count < Self.spareOutputCount {
             self.spareOutputs.append(output)
@@ -110,8 +111,8 @@ public struct FirewallEvaluation {
         Self.takeEmptied(&spent.decision.errors, into: &self.decision.errors)
     }
 
-    private static let spareOutputCapacity = 16 * 1024
-    private static let spareOutputCount = 1024
+    private static let spareOutputCapacity = 4 * 1024
+    private static let spareOutputCount = 512
 
     private static func takeEmptied<Element>(_ source: inout [Element], into target: inout [Element]) {
         swap(&source, &target)
