@@ -196,4 +196,22 @@ struct TransformTests {
         #expect(Array(Transform.lowercase.apply(Array("lower".utf8)[...], reusing: &untouched)) == Array("lower".utf8))
         #expect(untouched == Array("kept".utf8), "a value the transform leaves as it is does not touch the array")
     }
+
+    /// `html_entity_decode` copies a value only when an entity starts at one of its `&`s; the check agrees with
+    /// the decoder on random values built around `&`, `#`, `;`, digits and entity names, whatever their case.
+    @Test func htmlEntityDecodingIsSkippedExactlyWhenNothingWouldChange() {
+        let pieces = ["&", "#", "x", "X", ";", "1", "4", "f", "=", "amp", "AMP", "lt", "name", "quot", "newline", "zz", "&#", "&#x"]
+        var generator = SystemRandomNumberGenerator()
+        var decoded = 0
+        for _ in 0..<3_000 {
+            let value = Array((0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "" }.joined().utf8)
+            let changes = Decoders.htmlEntities(value) != value
+            if changes { decoded += 1 }
+            #expect(Decoders.hasHTMLEntities(value[...]) == changes, "\(String(decoding: value, as: UTF8.self))")
+            #expect(Array(Transform.htmlEntityDecode.apply(value[...])) == Decoders.htmlEntities(value))
+        }
+        #expect(decoded > 100, "both outcomes are exercised")
+        #expect(!Decoders.hasHTMLEntities(Array("/api?id=42&name=alice&x=1".utf8)[...]), "a query string's separators are no entities")
+        #expect(Decoders.hasHTMLEntities(Array("a&LT;b".utf8)[1...]), "a slice not starting at zero")
+    }
 }

@@ -61,58 +61,77 @@ enum Decoders {
         return output
     }
 
-    private static let entities: [String: UInt8] = [
-        "quot": 0x22, "amp": 0x26, "lt": 0x3C, "gt": 0x3E, "nbsp": 0xA0, "apos": 0x27, "sol": 0x2F, "bsol": 0x5C,
-        "lpar": 0x28, "rpar": 0x29, "colon": 0x3A, "semi": 0x3B, "equals": 0x3D, "grave": 0x60, "tab": 0x09, "newline": 0x0A,
-    ]
+    /// The named entities decoded, lower-case; names are matched without regard to ASCII case.
+    private static let entities: [(name: [UInt8], byte: UInt8)] = [
+        ("quot", 0x22), ("amp", 0x26), ("lt", 0x3C), ("gt", 0x3E), ("nbsp", 0xA0), ("apos", 0x27), ("sol", 0x2F), ("bsol", 0x5C),
+        ("lpar", 0x28), ("rpar", 0x29), ("colon", 0x3A), ("semi", 0x3B), ("equals", 0x3D), ("grave", 0x60), ("tab", 0x09),
+        ("newline", 0x0A),
+    ].map { (Array($0.0.utf8), $0.1) }
 
     static func htmlEntities(_ input: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
         var index = 0
         while index < input.count {
-            guard input[index] == UInt8(ascii: "&"), index + 1 < input.count else {
-                output.append(input[index])
-                index += 1
-                continue
-            }
-            var cursor = index + 1
-            var decoded: UInt8?
-            if input[cursor] == UInt8(ascii: "#") {
-                cursor += 1
-                let isHex = cursor < input.count && input[cursor] | 0x20 == UInt8(ascii: "x")
-                if isHex { cursor += 1 }
-                var value = 0
-                let start = cursor
-                while cursor < input.count, cursor - start < 8 {
-                    if isHex, let digit = hexValue(input[cursor]) {
-                        value = value * 16 + Int(digit)
-                    } else if !isHex, input[cursor] >= 0x30, input[cursor] <= 0x39 {
-                        value = value * 10 + Int(input[cursor] - 0x30)
-                    } else {
-                        break
-                    }
-                    cursor += 1
-                }
-                if cursor > start { decoded = unicodeByte(value) }
-            } else {
-                let start = cursor
-                while cursor < input.count, cursor - start < 8,
-                    (input[cursor] | 0x20) >= UInt8(ascii: "a"), (input[cursor] | 0x20) <= UInt8(ascii: "z")
-                {
-                    cursor += 1
-                }
-                decoded = entities[String(decoding: input[start..<cursor], as: UTF8.self).lowercased()]
-            }
-            guard let decoded else {
+            guard input[index] == UInt8(ascii: "&"), let (decoded, end) = Self.entity(at: index, in: input) else {
                 output.append(input[index])
                 index += 1
                 continue
             }
             output.append(decoded)
-            index = cursor < input.count && input[cursor] == UInt8(ascii: ";") ? cursor + 1 : cursor
+            index = end
         }
         return output
+    }
+
+    /// Whether ``htmlEntities(_:)`` would change `input`: whether an entity starts at one of its `&`s. Most
+    /// values with an `&` have none (a query string's separators), and are then not copied at all.
+    static func hasHTMLEntities(_ input: ArraySlice<UInt8>) -> Bool {
+        var index = input.startIndex
+        while let ampersand = input[index...].firstIndex(of: UInt8(ascii: "&")) {
+            if Self.entity(at: ampersand, in: input) != nil { return true }
+            index = ampersand + 1
+        }
+        return false
+    }
+
+    /// The entity at `index` of `input`, which holds an `&` there: the byte it stands for, and where the
+    /// entity ends (after its `;` when it has one); nil when none starts there. Numeric entities (`&#65;`,
+    /// `&#x41;`) take up to eight digits; named ones, up to eight letters.
+    private static func entity<Bytes: RandomAccessCollection<UInt8>>(at index: Int, in input: Bytes) -> (byte: UInt8, end: Int)?
+    where Bytes.Index == Int {
+        var cursor = index + 1
+        guard cursor < input.endIndex else { return nil }
+        var decoded: UInt8?
+        if input[cursor] == UInt8(ascii: "#") {
+            cursor += 1
+            let isHex = cursor < input.endIndex && input[cursor] | 0x20 == UInt8(ascii: "x")
+            if isHex { cursor += 1 }
+            var value = 0
+            let start = cursor
+            while cursor < input.endIndex, cursor - start < 8 {
+                if isHex, let digit = hexValue(input[cursor]) {
+                    value = value * 16 + Int(digit)
+                } else if !isHex, input[cursor] >= 0x30, input[cursor] <= 0x39 {
+                    value = value * 10 + Int(input[cursor] - 0x30)
+                } else {
+                    break
+                }
+                cursor += 1
+            }
+            if cursor > start { decoded = unicodeByte(value) }
+        } else {
+            let start = cursor
+            while cursor < input.endIndex, cursor - start < 8,
+                (input[cursor] | 0x20) >= UInt8(ascii: "a"), (input[cursor] | 0x20) <= UInt8(ascii: "z")
+            {
+                cursor += 1
+            }
+            let letters = input[start..<cursor]
+            decoded = Self.entities.first { $0.name.count == letters.count && letters.elementsEqual($0.name) { $0 | 0x20 == $1 } }?.byte
+        }
+        guard let decoded else { return nil }
+        return (decoded, cursor < input.endIndex && input[cursor] == UInt8(ascii: ";") ? cursor + 1 : cursor)
     }
 
     static func javaScript(_ input: [UInt8]) -> [UInt8] {

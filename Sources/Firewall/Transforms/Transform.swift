@@ -63,7 +63,7 @@ public enum Transform: String, Sendable, CaseIterable {
         switch self {
         case .urlDecode: Decoders.hasURLEscapes(input) ? Decoders.url(input)[...] : input
         case .lowercase: input.contains { $0 >= 0x41 && $0 <= 0x5A } ? Decoders.lowercase(input, reusing: &storage)[...] : input
-        case .htmlEntityDecode: input.contains(UInt8(ascii: "&")) ? Decoders.htmlEntities(Array(input))[...] : input
+        case .htmlEntityDecode: Decoders.hasHTMLEntities(input) ? Decoders.htmlEntities(Array(input))[...] : input
         case .jsDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.javaScript(Array(input))[...] : input
         case .cssDecode: input.contains(UInt8(ascii: "\\")) ? Decoders.css(Array(input))[...] : input
         case .base64Decode: Decoders.base64(input, reusing: &storage)?[...] ?? input
