@@ -7,9 +7,10 @@ import Darwin
 /// Finds literals a regex cannot match without: a set of strings of which every match contains at least one.
 ///
 /// The firewall uses them as a prefilter: one Aho-Corasick pass over a value tells which regexes could match
-/// it, and the others are not run. The analysis is conservative: anything it does not understand (classes,
-/// lookarounds, back-references, optional parts) contributes no literal, and a pattern where some branch has
-/// no literal gets no prefilter at all (nil). Literals are lower-cased; the prefilter compares without regard
+/// it, and the others are not run. The analysis is conservative: anything it does not understand (`.`, `\w`,
+/// negated or large classes, back-references) contributes no literal, and a pattern where some branch has no
+/// literal gets no prefilter at all (nil). Assertions (anchors, `\b`, lookarounds) match no bytes, so the
+/// literals on either side join across them. Literals are lower-cased; the prefilter compares without regard
 /// to ASCII case, so `(?i)` patterns and case-sensitive ones are both covered.
 enum RequiredLiterals {
     /// The literal set for `pattern` (byte strings: a pattern may require bytes that are not UTF-8, such as
@@ -22,109 +23,208 @@ enum RequiredLiterals {
         var parser = Parser(Array(pattern.utf8))
         parser.whitespaceCompressed = whitespaceCompressed
         guard let branches = parser.alternation(), parser.atEnd else { return nil }
-        return self.union(branches)
+        return self.facts(branches: branches).required.map(self.minimal)
+    }
+
+    /// `literals` without those that hold another one: a value holding the longer holds the shorter, so the
+    /// longer adds states to the prefilter's automaton and nothing to what it finds. An optional byte before a
+    /// word (`(?:\s|^)on(?:load|...)`) would otherwise keep the word once bare and once after each byte.
+    static func minimal(_ literals: Set<[UInt8]>) -> Set<[UInt8]> {
+        literals.filter { literal in
+            for start in literal.indices {
+                for end in (start + 1)...literal.count where end - start < literal.count {
+                    if literals.contains(Array(literal[start..<end])) { return false }
+                }
+            }
+            return true
+        }
     }
 
     /// One item of a sequence after parsing.
-    indirect enum Item {
+    indirect enum Item: Sendable {
         /// A literal byte.
         case byte(UInt8)
-        /// A group: one of its branches matched (each branch a sequence).
+        /// A group: one of its branches matched (each branch a sequence). An assertion (an anchor, `\b`, a
+        /// lookaround) is a group of one empty branch: it matches no bytes.
         case group([[Item]])
-        /// Anything else that consumes input (class, `.`, `\d`...) or asserts (anchors, `\b`, lookarounds).
+        /// `item` at least `minimum` times in a row (`+`, `{2,}`, `{2,9}`): every match starts and ends with
+        /// `minimum` of them.
+        case repeated(Item, minimum: Int)
+        /// Anything else that consumes input (`.`, `\w`, a negated or large class).
         case other
+
+        /// An assertion (`^`, `\b`, a lookaround, inline options): it matches no bytes, so it joins what is on
+        /// either side.
+        static let assertion = Item.group([[]])
     }
 
-    /// A mandatory item, or an optional one (`?`, `*`, `{0,}`): one taken at most once may still be part of an
-    /// exact stretch (`atan2?` is `atan` or `atan2`); others contribute nothing.
+    /// An item with its quantifier: at least `minimum` and at most `maximum` times (nil: no bound).
     struct Quantified {
         var item: Item
-        var mandatory: Bool
-        /// Repeated (`+`, `*`, `{2,}`): a literal run cannot continue through the item.
-        var repeated: Bool
-        /// The least number of repetitions (1 unless a `{n,...}` quantifier says more).
         var minimum = 1
+        var maximum: Int? = 1
     }
 
-    /// The best requirement of a sequence: its most selective stretch of exact items or mandatory group.
+    /// What the analysis knows of a piece of a pattern, as sets of lower-cased byte strings; each is nil when
+    /// unknown.
     ///
-    /// A stretch is a run of literal bytes and groups whose branches are themselves exact strings; it stands for
-    /// every concatenation of them, so `(?:chr|char)\(` requires `chr(` or `char(`, which filters far more than
-    /// `chr` or `char` alone (`Chrome` holds `chr`).
-    static func best(_ sequence: [Item]) -> Set<[UInt8]>? {
-        var candidates: [Set<[UInt8]>] = []
-        // The exact byte strings the current stretch matches; nil outside a stretch.
-        var stretch: Set<[UInt8]>?
-        func endStretch() {
-            if let set = stretch, !set.contains([]) { candidates.append(set) }
-            stretch = nil
-        }
-        func extend(_ set: Set<[UInt8]>) {
-            let current = stretch ?? [[]]
-            guard current.count * set.count <= self.stretchLimit else {
-                // Each half is still required on its own.
-                endStretch()
-                stretch = set
-                return
-            }
-            stretch = Set(current.flatMap { prefix in set.map { prefix + $0 } })
-        }
-        // Branches come from `Parser.mandatoryItems`: repetitions are spelled out, and optional or repeated items
-        // are already `.other` or a group with an empty branch, so each item here is matched exactly once.
-        for item in sequence {
-            switch item {
-            case .byte(let byte):
-                extend([[AhoCorasick.fold(byte)]])
-            case .group(let branches):
-                if let exact = self.exact(branches) {
-                    extend(exact)
-                } else {
-                    endStretch()
-                    if let set = self.union(branches) { candidates.append(set) }
-                }
-            case .other:
-                endStretch()
-            }
-        }
-        endStretch()
-        return candidates.max { self.score($0) < self.score($1) }
+    /// Knowing how a piece starts and ends lets literals join across pieces that are not exact strings:
+    /// `(?:'|\d+)\s*or\b` requires `'or`, `1 or` and their like, which prose holding `order` or `for` does
+    /// not, where `or` alone would send every such value to the regex.
+    struct Facts {
+        /// Every string the piece matches, when they are few; holds the empty string when it may match none.
+        var exact: Set<[UInt8]>?
+        /// Every match starts with one of these.
+        var prefix: Set<[UInt8]>?
+        /// Every match ends with one of these.
+        var suffix: Set<[UInt8]>?
+        /// Every match contains one of these: the most selective such set found (``score(_:)``).
+        var required: Set<[UInt8]>?
     }
 
-    /// The most strings a stretch stands for; beyond it, a stretch is cut in two.
+    /// The most strings an exact set, or a joined prefix or suffix, may hold; beyond it, a join is not made
+    /// and each part stands on its own.
     static let stretchLimit = 256
 
-    /// Every byte string a group can match, when each branch is literal bytes and such groups only
-    /// (lower-cased); nil otherwise, or when there are more than ``stretchLimit``.
-    static func exact(_ branches: [[Item]]) -> Set<[UInt8]>? {
+    /// What the analysis knows of one item.
+    static func facts(_ item: Item, distributing depth: Int = 0) -> Facts {
+        switch item {
+        case .byte(let byte):
+            let set: Set<[UInt8]> = [[AhoCorasick.fold(byte)]]
+            return Facts(exact: set, prefix: set, suffix: set, required: set)
+        case .group(let branches):
+            return self.facts(branches: branches, distributing: depth)
+        case .repeated(let inner, let minimum):
+            let facts = self.facts(inner, distributing: depth)
+            guard let exact = facts.exact, !exact.contains([]) else {
+                return Facts(prefix: facts.prefix, suffix: facts.suffix, required: facts.required)
+            }
+            // `minimum` of the item in a row, or as many as the limit allows: a match starts and ends with them.
+            var run = exact
+            for _ in 1..<max(1, minimum) {
+                guard let longer = self.product(run, exact) else { break }
+                run = longer
+            }
+            return Facts(prefix: run, suffix: run, required: run)
+        case .other:
+            return Facts()
+        }
+    }
+
+    /// One branch matches: each fact holds for the group when it holds for every branch, as their union.
+    static func facts(branches: [[Item]], distributing depth: Int = 0) -> Facts {
+        var result = Facts(exact: [], prefix: [], suffix: [], required: [])
+        for branch in branches {
+            let facts = self.facts(sequence: branch, distributing: depth)
+            result.exact = self.union(result.exact, facts.exact)
+            result.prefix = self.union(result.prefix, facts.prefix)
+            result.suffix = self.union(result.suffix, facts.suffix)
+            result.required = self.union(result.required, facts.required)
+        }
+        if branches.isEmpty { return Facts() }
+        return result
+    }
+
+    /// Items matched one after another.
+    ///
+    /// Walks the items keeping `tail`, the strings one of which ends every match of the items so far: an exact
+    /// item extends it, and before an item that is not exact, the tail joined with how that item starts is
+    /// required, as are the tail itself and the item's own requirement. The most selective is kept.
+    ///
+    /// A group that is not exact is also distributed over the exact items beside it (``distributed(_:at:_:)``),
+    /// `depth` levels deep at most.
+    static func facts(sequence: [Item], distributing depth: Int = 0) -> Facts {
+        var candidates: [Set<[UInt8]>] = []
+        func propose(_ set: Set<[UInt8]>?) {
+            if let set, !set.isEmpty, !set.contains([]) { candidates.append(set) }
+        }
+        let itemFacts = sequence.map { self.facts($0, distributing: depth) }
+        if depth < Self.distributionDepth {
+            for (index, item) in sequence.enumerated() where itemFacts[index].exact == nil {
+                guard case .group(let branches) = item else { continue }
+                propose(self.distributed(branches, at: index, in: sequence, itemFacts, depth: depth))
+            }
+        }
+        // Every string the items so far match (nil once one is not exact), and once it is nil, how every match
+        // starts.
+        var exact: Set<[UInt8]>? = [[]]
+        var prefix: Set<[UInt8]>?
+        var tail: Set<[UInt8]> = [[]]
+        for facts in itemFacts {
+            if let itemExact = facts.exact {
+                if let known = exact {
+                    exact = self.product(known, itemExact)
+                    if exact == nil { prefix = known }
+                }
+                if let joined = self.product(tail, itemExact) {
+                    tail = joined
+                } else {
+                    propose(tail)
+                    tail = itemExact
+                }
+                continue
+            }
+            if let known = exact {
+                prefix = facts.prefix.flatMap { self.product(known, $0) } ?? known
+                exact = nil
+            }
+            if let start = facts.prefix { propose(self.product(tail, start)) }
+            propose(tail)
+            propose(facts.required)
+            tail = facts.suffix ?? [[]]
+        }
+        propose(tail)
+        if let exact { prefix = exact }
+        return Facts(
+            exact: exact, prefix: self.nonEmpty(prefix), suffix: self.nonEmpty(tail),
+            required: candidates.max { self.score($0) < self.score($1) }
+        )
+    }
+
+    /// How many groups deep a distribution may reach: each level analyses its group's branches again.
+    static let distributionDepth = 3
+
+    /// What a group that is not exact requires together with the exact items on either side of it: for each
+    /// branch, what the branch requires with those items around it; nil when some branch requires nothing.
+    ///
+    /// A match of the sequence matches one of the branches there, so the union holds for all. It finds what one
+    /// tail for all the branches cannot: in `(?:127\.\d+|0(?:\.0)*)[:/]`, the first branch's end is unknown, so
+    /// the group's tail says nothing, and only `0`, which every number holds, would be left of the second.
+    /// Distributed, the second branch requires `0:` or `0/`.
+    static func distributed(_ branches: [[Item]], at index: Int, in sequence: [Item], _ itemFacts: [Facts], depth: Int) -> Set<[UInt8]>? {
+        var start = index
+        while start > 0, itemFacts[start - 1].exact != nil { start -= 1 }
+        var end = index + 1
+        while end < sequence.count, itemFacts[end].exact != nil { end += 1 }
+        guard start < index || end > index + 1 else { return nil }
         var result: Set<[UInt8]> = []
         for branch in branches {
-            var strings: Set<[UInt8]> = [[]]
-            for item in branch {
-                let next: Set<[UInt8]>
-                switch item {
-                case .byte(let byte): next = [[AhoCorasick.fold(byte)]]
-                case .group(let inner):
-                    guard let set = self.exact(inner) else { return nil }
-                    next = set
-                case .other: return nil
-                }
-                guard strings.count * next.count <= self.stretchLimit else { return nil }
-                strings = Set(strings.flatMap { prefix in next.map { prefix + $0 } })
-            }
-            result.formUnion(strings)
-            guard result.count <= self.stretchLimit else { return nil }
+            let around = Array(sequence[start..<index]) + branch + Array(sequence[(index + 1)..<end])
+            guard let required = self.facts(sequence: around, distributing: depth + 1).required else { return nil }
+            result.formUnion(required)
         }
         return result
     }
 
-    /// Each branch must contribute; the set is the union of their best literals.
-    static func union(_ branches: [[Item]]) -> Set<[UInt8]>? {
-        var result: Set<[UInt8]> = []
-        for branch in branches {
-            guard let best = self.best(branch) else { return nil }
-            result.formUnion(best)
+    /// Every concatenation of a string of `first` with one of `second`; nil past ``stretchLimit``.
+    static func product(_ first: Set<[UInt8]>, _ second: Set<[UInt8]>) -> Set<[UInt8]>? {
+        guard first.count * second.count <= self.stretchLimit else { return nil }
+        var result = Set<[UInt8]>(minimumCapacity: first.count * second.count)
+        for head in first {
+            for end in second { result.insert(head + end) }
         }
-        return result.isEmpty ? nil : result
+        return result
+    }
+
+    private static func union(_ first: Set<[UInt8]>?, _ second: Set<[UInt8]>?) -> Set<[UInt8]>? {
+        guard let first, let second else { return nil }
+        return first.union(second)
+    }
+
+    /// `set` when none of its strings is empty (an empty one says nothing of where a match starts or ends).
+    private static func nonEmpty(_ set: Set<[UInt8]>?) -> Set<[UInt8]>? {
+        guard let set, !set.isEmpty, !set.contains([]) else { return nil }
+        return set
     }
 
     /// How selective a set is: its weakest literal's score, the bits of surprise of its bytes in ordinary
@@ -208,7 +308,7 @@ enum RequiredLiterals {
             while let byte = self.peek(), byte != UInt8(ascii: ")") {
                 if byte == UInt8(ascii: "|") {
                     self.index += 1
-                    branches.append(Self.mandatoryItems(current))
+                    branches.append(self.items(current))
                     current = []
                     continue
                 }
@@ -216,26 +316,29 @@ enum RequiredLiterals {
                 guard let quantified = self.quantifier(item) else { return nil }
                 current.append(quantified)
             }
-            branches.append(Self.mandatoryItems(current))
+            branches.append(self.items(current))
             return branches
         }
 
-        /// An item taken at most once (`?`) becomes a group with an empty branch, other optional items become
-        /// `.other`, and repeated literals end runs (a `.other` after them), so a branch is a plain sequence of
-        /// mandatory items.
-        static func mandatoryItems(_ sequence: [Quantified]) -> [Item] {
+        /// Spells quantifiers out as items, so a branch is a plain sequence: a count of at most a few is written
+        /// out, with the optional rest as a group of each count (`a{1,3}` is `a` then `|a|aa`); a longer or
+        /// unbounded count is ``Item/repeated``; an item that may be left out without such a bound is `.other`.
+        func items(_ sequence: [Quantified]) -> [Item] {
             var items: [Item] = []
             for element in sequence {
-                guard element.mandatory else {
-                    items.append(element.repeated ? .other : .group([[element.item], []]))
+                var (minimum, maximum) = (element.minimum, element.maximum)
+                if self.whitespaceCompressed, case .byte(0x20) = element.item {
+                    // In compressed whitespace, spaces never come two in a row: a run of them is one space.
+                    (minimum, maximum) = (min(minimum, 1), 1)
+                }
+                guard let maximum, maximum - minimum <= 3, minimum <= 8 else {
+                    items.append(minimum == 0 ? .other : .repeated(element.item, minimum: min(minimum, 8)))
                     continue
                 }
-                if case .byte = element.item {
-                    items += repeatElement(element.item, count: element.minimum)
-                } else {
-                    items.append(element.item)
+                items += repeatElement(element.item, count: minimum)
+                if maximum > minimum {
+                    items.append(.group((0...(maximum - minimum)).map { Array(repeating: element.item, count: $0) }))
                 }
-                if element.repeated { items.append(.other) }
             }
             return items
         }
@@ -256,7 +359,9 @@ enum RequiredLiterals {
                 return self.skipClass() ? .other : nil
             case UInt8(ascii: "("):
                 return self.group()
-            case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"):
+            case UInt8(ascii: "^"), UInt8(ascii: "$"):
+                return Item.assertion
+            case UInt8(ascii: "."):
                 return .other
             case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"):
                 return nil
@@ -281,7 +386,13 @@ enum RequiredLiterals {
             case UInt8(ascii: "n"): return .byte(0x0A)
             case UInt8(ascii: "r"): return .byte(0x0D)
             case UInt8(ascii: "t"): return .byte(0x09)
-            case UInt8(ascii: "s") where self.whitespaceCompressed: return .byte(0x20)
+            case UInt8(ascii: "b"), UInt8(ascii: "B"), UInt8(ascii: "A"), UInt8(ascii: "z"), UInt8(ascii: "Z"), UInt8(ascii: "G"), UInt8(ascii: "K"):
+                return Item.assertion
+            case UInt8(ascii: "d"):
+                return .group((UInt8(ascii: "0")...UInt8(ascii: "9")).map { [.byte($0)] })
+            case UInt8(ascii: "s"):
+                // Without Unicode properties (the firewall compiles none), `\s` is these six ASCII bytes.
+                return self.whitespaceCompressed ? .byte(0x20) : .group([0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D].map { [.byte($0)] })
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
                 return .other
             default:
@@ -305,9 +416,21 @@ enum RequiredLiterals {
                 case UInt8(ascii: "["):
                     return nil
                 case UInt8(ascii: "\\"):
-                    // Inside a class as outside: a literal byte, or something this reader does not model.
-                    guard case .byte(let escaped) = self.escape() else { return nil }
-                    value = escaped
+                    // Inside a class as outside: a literal byte, a class of bytes (`\d`), or something this reader
+                    // does not model (`\b` is a backspace here, not an assertion).
+                    switch self.escape() {
+                    case .byte(let escaped):
+                        value = escaped
+                    case .group(let branches):
+                        for branch in branches {
+                            guard branch.count == 1, case .byte(let member) = branch[0] else { return nil }
+                            members.insert(member)
+                        }
+                        previous = nil
+                        continue
+                    default:
+                        return nil
+                    }
                 case UInt8(ascii: "-") where previous != nil && self.peek() != UInt8(ascii: "]"):
                     // A range: from the previous member to the next one.
                     guard let low = previous, let end = self.smallClassMember(), end >= low, Int(end) - Int(low) <= 32 else { return nil }
@@ -360,9 +483,9 @@ enum RequiredLiterals {
                 case UInt8(ascii: ":"), UInt8(ascii: ">"), UInt8(ascii: "|"):
                     self.index += 1
                 case UInt8(ascii: "="), UInt8(ascii: "!"):
-                    return self.skipGroup() ? .other : nil
+                    return self.skipGroup() ? Item.assertion : nil
                 case UInt8(ascii: "<"):
-                    if self.peek(1) == UInt8(ascii: "=") || self.peek(1) == UInt8(ascii: "!") { return self.skipGroup() ? .other : nil }
+                    if self.peek(1) == UInt8(ascii: "=") || self.peek(1) == UInt8(ascii: "!") { return self.skipGroup() ? Item.assertion : nil }
                     while let byte = self.peek(), byte != UInt8(ascii: ">") { self.index += 1 }
                     self.index += 1
                 case UInt8(ascii: "P"):
@@ -371,14 +494,16 @@ enum RequiredLiterals {
                     self.index += 1
                 default:
                     // Inline options: `(?i)` applies from here on (the prefilter ignores case anyway), `(?i:...)`
-                    // is a group.
+                    // is a group. Extended syntax (`x`) would make spaces and `#` mean other things: given up on.
                     while let byte = self.peek(), byte != UInt8(ascii: ")"), byte != UInt8(ascii: ":") {
-                        guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || byte == UInt8(ascii: "-") || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) else { return nil }
+                        guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || byte == UInt8(ascii: "-") || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte),
+                            byte != UInt8(ascii: "x")
+                        else { return nil }
                         self.index += 1
                     }
                     guard let end = self.peek() else { return nil }
                     self.index += 1
-                    if end == UInt8(ascii: ")") { return .other }
+                    if end == UInt8(ascii: ")") { return Item.assertion }
                 }
             }
             guard let branches = self.alternation(), self.peek() == UInt8(ascii: ")") else { return nil }
@@ -407,34 +532,54 @@ enum RequiredLiterals {
 
         /// Reads a quantifier after `item`, if any.
         private mutating func quantifier(_ item: Item) -> Quantified? {
-            var result = Quantified(item: item, mandatory: true, repeated: false)
+            var result = Quantified(item: item)
             guard let byte = self.peek() else { return result }
             switch byte {
-            case UInt8(ascii: "?"), UInt8(ascii: "*"):
-                self.index += 1
-                result.mandatory = false
-                result.repeated = byte == UInt8(ascii: "*")
-            case UInt8(ascii: "+"):
-                self.index += 1
-                result.repeated = true
+            case UInt8(ascii: "?"): (result.minimum, result.maximum) = (0, 1)
+            case UInt8(ascii: "*"): (result.minimum, result.maximum) = (0, nil)
+            case UInt8(ascii: "+"): (result.minimum, result.maximum) = (1, nil)
             case UInt8(ascii: "{"):
-                var end = self.index + 1
-                while end < self.bytes.count, self.bytes[end] != UInt8(ascii: "}") { end += 1 }
-                guard end < self.bytes.count else { return result }  // a literal `{`
-                let body = String(decoding: self.bytes[(self.index + 1)..<end], as: UTF8.self)
-                let minimum = body.split(separator: ",", omittingEmptySubsequences: false).first.flatMap { Int($0) }
-                guard let minimum else { return result }
-                self.index = end + 1
-                result.mandatory = minimum > 0
-                result.repeated = true
-                result.minimum = max(1, min(minimum, 8))
+                switch self.counted() {
+                case .literal: return result
+                case .unclear: return nil
+                case .count(let minimum, let maximum, let end):
+                    (result.minimum, result.maximum) = (minimum, maximum)
+                    self.index = end
+                }
             default:
                 return result
             }
+            self.index += 1
             if let lazy = self.peek(), lazy == UInt8(ascii: "?") || lazy == UInt8(ascii: "+") { self.index += 1 }
-            // In compressed whitespace, spaces never come two in a row: a repeated space is one space.
-            if self.whitespaceCompressed, case .byte(0x20) = item { result.repeated = false }
             return result
         }
+
+        /// What a `{` at the index is.
+        private enum Brace {
+            /// `{m}`, `{m,}` or `{m,n}`, ending at `end` (its `}`).
+            case count(minimum: Int, maximum: Int?, end: Int)
+            /// A literal `{`, as PCRE2 reads one not followed by a count.
+            case literal
+            /// A count with spaces or no minimum (`{1, 3}`, `{,3}`), which PCRE2 versions read differently.
+            case unclear
+        }
+
+        private func counted() -> Brace {
+            var end = self.index + 1
+            while end < self.bytes.count, self.bytes[end] != UInt8(ascii: "}") { end += 1 }
+            guard end < self.bytes.count else { return .literal }
+            let body = self.bytes[(self.index + 1)..<end]
+            let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+            guard body.allSatisfy({ isDigit($0) || $0 == UInt8(ascii: ",") || $0 == 0x20 }) else { return .literal }
+            let parts = body.split(separator: UInt8(ascii: ","), maxSplits: 1, omittingEmptySubsequences: false)
+            guard !body.isEmpty, !body.contains(0x20), body.filter({ $0 == UInt8(ascii: ",") }).count <= 1, !parts[0].isEmpty,
+                let minimum = Int(String(decoding: parts[0], as: UTF8.self))
+            else { return body.isEmpty ? .literal : .unclear }
+            guard parts.count == 2 else { return .count(minimum: minimum, maximum: minimum, end: end) }
+            guard !parts[1].isEmpty else { return .count(minimum: minimum, maximum: nil, end: end) }
+            guard let maximum = Int(String(decoding: parts[1], as: UTF8.self)), maximum >= minimum else { return .unclear }
+            return .count(minimum: minimum, maximum: maximum, end: end)
+        }
     }
+
 }
