@@ -113,6 +113,7 @@ enum RequiredLiterals {
 
     /// One branch matches: each fact holds for the group when it holds for every branch, as their union.
     static func facts(branches: [[Item]], distributing depth: Int = 0) -> Facts {
+        guard !branches.isEmpty else { return Facts() }
         var result = Facts(exact: [], prefix: [], suffix: [], required: [])
         for branch in branches {
             let facts = self.facts(sequence: branch, distributing: depth)
@@ -121,7 +122,6 @@ enum RequiredLiterals {
             result.suffix = self.union(result.suffix, facts.suffix)
             result.required = self.union(result.required, facts.required)
         }
-        if branches.isEmpty { return Facts() }
         return result
     }
 
@@ -131,7 +131,7 @@ enum RequiredLiterals {
     /// item extends it, and before an item that is not exact, the tail joined with how that item starts is
     /// required, as are the tail itself and the item's own requirement. The most selective is kept.
     ///
-    /// A group that is not exact is also distributed over the exact items beside it (``distributed(_:at:_:)``),
+    /// A group that is not exact is also distributed over the exact items beside it (``distributed(_:at:in:_:depth:)``),
     /// `depth` levels deep at most.
     static func facts(sequence: [Item], distributing depth: Int = 0) -> Facts {
         var candidates: [Set<[UInt8]>] = []
