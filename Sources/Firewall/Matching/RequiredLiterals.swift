@@ -30,11 +30,12 @@ enum RequiredLiterals {
     /// longer adds states to the prefilter's automaton and nothing to what it finds. An optional byte before a
     /// word (`(?:\s|^)on(?:load|...)`) would otherwise keep the word once bare and once after each byte.
     static func minimal(_ literals: Set<[UInt8]>) -> Set<[UInt8]> {
-        literals.filter { literal in
-            for start in literal.indices {
-                for end in (start + 1)...literal.count where end - start < literal.count {
-                    if literals.contains(Array(literal[start..<end])) { return false }
-                }
+        // Slices, so that each piece looked up is not copied into an array of its own.
+        let pieces = Set(literals.map { $0[...] })
+        let lengths = Set(literals.map(\.count))
+        return literals.filter { literal in
+            for length in lengths where length < literal.count {
+                for start in 0...(literal.count - length) where pieces.contains(literal[start..<(start + length)]) { return false }
             }
             return true
         }
@@ -44,6 +45,8 @@ enum RequiredLiterals {
     indirect enum Item: Sendable {
         /// A literal byte.
         case byte(UInt8)
+        /// Literal bytes in a row: one item, so a word is joined to what is around it once, not byte by byte.
+        case literal([UInt8])
         /// A group: one of its branches matched (each branch a sequence). An assertion (an anchor, `\b`, a
         /// lookaround) is a group of one empty branch: it matches no bytes.
         case group([[Item]])
@@ -92,6 +95,9 @@ enum RequiredLiterals {
         case .byte(let byte):
             let set: Set<[UInt8]> = [[AhoCorasick.fold(byte)]]
             return Facts(exact: set, prefix: set, suffix: set, required: set)
+        case .literal(let bytes):
+            let set: Set<[UInt8]> = [bytes.map(AhoCorasick.fold)]
+            return Facts(exact: set, prefix: set, suffix: set, required: set)
         case .group(let branches):
             return self.facts(branches: branches, distributing: depth)
         case .repeated(let inner, let minimum):
@@ -117,12 +123,21 @@ enum RequiredLiterals {
         var result = Facts(exact: [], prefix: [], suffix: [], required: [])
         for branch in branches {
             let facts = self.facts(sequence: branch, distributing: depth)
-            result.exact = self.union(result.exact, facts.exact)
-            result.prefix = self.union(result.prefix, facts.prefix)
-            result.suffix = self.union(result.suffix, facts.suffix)
-            result.required = self.union(result.required, facts.required)
+            self.formUnion(&result.exact, facts.exact)
+            self.formUnion(&result.prefix, facts.prefix)
+            self.formUnion(&result.suffix, facts.suffix)
+            self.formUnion(&result.required, facts.required)
         }
         return result
+    }
+
+    /// Adds `other` to `set` in place; either unknown (nil) leaves it unknown.
+    private static func formUnion(_ set: inout Set<[UInt8]>?, _ other: Set<[UInt8]>?) {
+        guard set != nil, let other else {
+            set = nil
+            return
+        }
+        set?.formUnion(other)
     }
 
     /// Items matched one after another.
@@ -181,8 +196,9 @@ enum RequiredLiterals {
         )
     }
 
-    /// How many groups deep a distribution may reach: each level analyses its group's branches again.
-    static let distributionDepth = 3
+    /// How many groups deep a distribution may reach. Each level analyses its group's branches again; deeper
+    /// levels found nothing more for the default rules, and loading them took longer.
+    static let distributionDepth = 1
 
     /// What a group that is not exact requires together with the exact items on either side of it: for each
     /// branch, what the branch requires with those items around it; nil when some branch requires nothing.
@@ -214,11 +230,6 @@ enum RequiredLiterals {
             for end in second { result.insert(head + end) }
         }
         return result
-    }
-
-    private static func union(_ first: Set<[UInt8]>?, _ second: Set<[UInt8]>?) -> Set<[UInt8]>? {
-        guard let first, let second else { return nil }
-        return first.union(second)
     }
 
     /// `set` when none of its strings is empty (an empty one says nothing of where a match starts or ends).
@@ -340,7 +351,24 @@ enum RequiredLiterals {
                     items.append(.group((0...(maximum - minimum)).map { Array(repeating: element.item, count: $0) }))
                 }
             }
-            return items
+            return Self.joiningBytes(items)
+        }
+
+        /// `items` with each run of literal bytes made one ``Item/literal(_:)``.
+        static func joiningBytes(_ items: [Item]) -> [Item] {
+            var joined: [Item] = []
+            for item in items {
+                guard case .byte(let byte) = item else {
+                    joined.append(item)
+                    continue
+                }
+                switch joined.last {
+                case .literal(let run)?: joined[joined.count - 1] = .literal(run + [byte])
+                case .byte(let previous)?: joined[joined.count - 1] = .literal([previous, byte])
+                default: joined.append(item)
+                }
+            }
+            return joined
         }
 
         private mutating func atom() -> Item? {
