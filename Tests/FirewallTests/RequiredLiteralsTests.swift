@@ -22,6 +22,8 @@ import TestSupport
         (#"a{1,3}b"#, ["ab"]),
         (#"a{2,3}b"#, ["aab"]),
         (#"0(?:\.0){0,3}[:/]"#, ["0:", "0/"]),
+        // A group whose branches end differently is taken branch by branch with what follows it.
+        (#"(?:127\.\d+|0(?:\.0){0,3})[:/]"#, Set((0...9).map { "127.\($0)" } + ["0:", "0/"])),
         (#"(?:[\s"]|^)on(?:load|error)"#, ["onload", "onerror"]),
         // Assertions match no bytes: the literals on either side join.
         (#"^abc$"#, ["abc"]),
