@@ -83,31 +83,33 @@ import TestSupport
     /// of the literals found for compressed whitespace: random values with every kind of whitespace, against
     /// PCRE2.
     @Test func compressedWhitespaceLiteralsAreSoundOnTheDefaultRules() throws {
-        let set = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
-        let rules = set.rules.compactMap { rule -> (Int, CompiledPattern, [Transform], Set<[UInt8]>)? in
-            guard case .regex(let pattern) = rule.condition.operator, RuleSet.compressesWhitespace(rule.condition.transforms),
-                let literals = RequiredLiterals.of(pattern.source, whitespaceCompressed: true)
-            else { return nil }
-            return (rule.id, pattern, rule.condition.transforms, literals)
-        }
-        #expect(rules.count >= 5, "the default SQL rules compress whitespace")
+        let conditions = try Self.defaultConditionsWithLiterals().filter { RuleSet.compressesWhitespace($0.transforms) }
+        #expect(conditions.count >= 5, "the default SQL rules compress whitespace")
         let pieces = [
             "order", "by", "group", "select", "from", "insert", "into", "delete", "union", "all", "drop", "table", "1", "'", "\"",
             "(", ")", "--", ";", "#", "=", "*", "x", "@@version", "where", " ", "  ", "\t", "\n", "\r\n ", "\u{0B}", "%20", "%09",
         ]
+        let matched = Self.checkSoundness(of: conditions, onValues: 4_000, madeOfUpTo: 10, pieces)
+        #expect(matched > 50, "the random values reach the regexes")
+    }
+
+    /// Checks ``admits(_:_:matchedBy:)`` for each condition on `count` random values of one to `most` pieces,
+    /// each after the condition's chain; returns how many (value, condition) pairs the regexes matched.
+    static func checkSoundness(
+        of conditions: [(id: Int, pattern: CompiledPattern, transforms: [Transform], literals: Set<[UInt8]>)], onValues count: Int,
+        madeOfUpTo most: Int, _ pieces: [String]
+    ) -> Int {
         var generator = SystemRandomNumberGenerator()
         var matched = 0
-        for _ in 0..<4_000 {
-            let value = (0..<Int.random(in: 1...10, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "x" }.joined()
-            for (id, pattern, transforms, literals) in rules {
-                let transformed = Transform.apply(transforms, to: Array(value.utf8))
-                guard (try? pattern.matches(transformed)) == true else { continue }
-                matched += 1
-                let folded = transformed.map(AhoCorasick.fold)
-                #expect(literals.contains { folded.firstRange(of: $0) != nil }, "rule \(id): \(value.debugDescription)")
+        for _ in 0..<count {
+            let value = Array((0..<Int.random(in: 1...most, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "x" }.joined().utf8)
+            for condition in conditions {
+                let transformed = Transform.apply(condition.transforms, to: value)
+                if (try? condition.pattern.matches(transformed)) == true { matched += 1 }
+                #expect(Self.admits(condition.literals, transformed, matchedBy: condition.pattern), "rule \(condition.id): \(String(decoding: value, as: UTF8.self).debugDescription)")
             }
         }
-        #expect(matched > 50, "the random values reach the regexes")
+        return matched
     }
 
     /// Every condition of a default rule that gets literals, as the rule set finds them (for compressed
@@ -143,16 +145,7 @@ import TestSupport
             "http://", "file://", "[::1]", "@", "<script", "alert", "on", "load", "javascript:", "${", "jndi", "}", "$(", "|", "cat", "etc", "passwd",
             "eval", "x", "?", "&", "-",
         ]
-        var generator = SystemRandomNumberGenerator()
-        var matched = 0
-        for _ in 0..<3_000 {
-            let value = Array((0..<Int.random(in: 1...8, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "x" }.joined().utf8)
-            for condition in conditions {
-                let transformed = Transform.apply(condition.transforms, to: value)
-                if (try? condition.pattern.matches(transformed)) == true { matched += 1 }
-                #expect(Self.admits(condition.literals, transformed, matchedBy: condition.pattern), "rule \(condition.id): \(String(decoding: value, as: UTF8.self).debugDescription)")
-            }
-        }
+        let matched = Self.checkSoundness(of: conditions, onValues: 3_000, madeOfUpTo: 8, pieces)
         #expect(matched > 500, "the random values reach the regexes")
     }
 

@@ -93,8 +93,7 @@ enum RequiredLiterals {
     static func facts(_ item: Item, distributing depth: Int = 0) -> Facts {
         switch item {
         case .byte(let byte):
-            let set: Set<[UInt8]> = [[AhoCorasick.fold(byte)]]
-            return Facts(exact: set, prefix: set, suffix: set, required: set)
+            return self.facts(.literal([byte]))
         case .literal(let bytes):
             let set: Set<[UInt8]> = [bytes.map(AhoCorasick.fold)]
             return Facts(exact: set, prefix: set, suffix: set, required: set)
