@@ -23,6 +23,17 @@ public struct FirewallDecision: Sendable {
     /// Rules that could not finish (a regex that hit its match limit); they counted as not matching.
     public internal(set) var errors: [RuleEvaluationError] = []
 
+    /// Back to a new decision's state, keeping the lists' storage: an evaluation restarted for the next request
+    /// appends to them again, and the copy handed to the caller is gone by then.
+    mutating func clear() {
+        self.verdict = .pass
+        self.wouldBlock = false
+        self.matches.removeAll(keepingCapacity: true)
+        self.score = 0
+        self.detectionScore = 0
+        self.errors.removeAll(keepingCapacity: true)
+    }
+
     /// Whether the request is rejected.
     public var isDenied: Bool {
         if case .deny = self.verdict { return true }

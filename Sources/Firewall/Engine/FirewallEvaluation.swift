@@ -3,7 +3,7 @@
 ///
 /// It keeps the parsed request and the transformed values between phases, so no value is decoded twice.
 public struct FirewallEvaluation {
-    private let ruleSet: RuleSet
+    private var ruleSet: RuleSet
     private var request: FirewallRequest
     private var view: RequestView
     private var decision = FirewallDecision()
@@ -11,7 +11,7 @@ public struct FirewallEvaluation {
     /// bits, valid only when its high 32 bits are this evaluation's `generation`.
     ///
     /// Tagged rather than reset: the table has entries times chains cells (over 8,000 for reference.sh's 2 KB
-    /// JSON body), and a spent evaluation's table is taken over as it is, where refilling it was 1.5% of that
+    /// JSON body), and a spent evaluation restarts with its table as it is, where refilling it was 1.5% of that
     /// body's evaluation. Cells added for more entries start at 0, a generation no evaluation has.
     private var cacheSlot: [UInt64]
     private var generation: UInt64 = 1
@@ -51,17 +51,16 @@ public struct FirewallEvaluation {
     private var finished = false
     /// The rule set's transform-chain count, prefilter-slot count and prefilter width, read once: the
     /// bookkeeping indexes by them hundreds of times per request.
-    private let chainCount: Int
-    private let slotCount: Int
-    private let words: Int
+    private var chainCount: Int
+    private var slotCount: Int
+    private var words: Int
 
     /// Starts evaluating `request`; its body is ignored until ``runBody(_:)``. Nothing is parsed until a phase
     /// with rules runs.
     ///
-    /// - Parameter spent: an evaluation that is done with (of any request and rule set), whose arrays this one
-    ///   takes over, emptied, with their capacity: a dozen allocations per request, a third of a proxied GET's,
-    ///   when an event loop passes each finished evaluation on to its next request.
-    public init(ruleSet: RuleSet, request: FirewallRequest, reusing spent: consuming FirewallEvaluation? = nil) {
+    /// A caller evaluating request after request starts each in the last one's storage instead, with
+    /// ``start(ruleSet:request:reusing:)``.
+    public init(ruleSet: RuleSet, request: FirewallRequest) {
         self.ruleSet = ruleSet
         self.request = request
         self.view = RequestView()
@@ -72,52 +71,57 @@ public struct FirewallEvaluation {
         self.chainCount = ruleSet.chains.count
         self.slotCount = ruleSet.prefilterChains.count
         self.words = ruleSet.prefilter.words
-        // Assigned last, with no early return: an initializer that returns early copies the whole evaluation
-        // (hundreds of bytes and a retain per array) into its result.
         self.adjustments = ruleSet.exclusions.isEmpty ? [:] : Self.adjustments(ruleSet: ruleSet, request: request)
-        if var spent = consume spent { self.takeStorage(of: &spent) }
     }
 
-    /// Moves `spent`'s arrays into this new evaluation, emptied. Swapped rather than assigned: an array assigned
-    /// while `spent` still holds it is shared, and emptying a shared array allocates a fresh one.
-    private mutating func takeStorage(of spent: inout FirewallEvaluation) {
-        swap(&self.view, &spent.view)
+    /// Starts evaluating `request` in the storage of `spare`, an evaluation that is done with (of any request and
+    /// rule set), or in new storage when it is nil; `spare` is left nil. The spent evaluation's arrays are emptied
+    /// and keep their capacity: a dozen allocations fewer per request, a third of a proxied GET's, when an event
+    /// loop passes each finished evaluation on to its next request.
+    public static func start(ruleSet: RuleSet, request: FirewallRequest, reusing spare: inout FirewallEvaluation?) -> FirewallEvaluation {
+        guard var evaluation = spare.take() else { return FirewallEvaluation(ruleSet: ruleSet, request: request) }
+        evaluation.restart(ruleSet: ruleSet, request: request)
+        return evaluation
+    }
+
+    /// Empties this spent evaluation for `request`, where it is: moving each array into a new evaluation, then
+    /// destroying the spent one, was a retain and a release per array and most of the cost of starting.
+    private mutating func restart(ruleSet: RuleSet, request: FirewallRequest) {
+        self.ruleSet = ruleSet
+        self.request = request
+        self.chainCount = ruleSet.chains.count
+        self.slotCount = ruleSet.prefilterChains.count
+        self.words = ruleSet.prefilter.words
+        self.adjustments = ruleSet.exclusions.isEmpty ? [:] : Self.adjustments(ruleSet: ruleSet, request: request)
         self.view.clear()
-        swap(&self.cacheSlot, &spent.cacheSlot)
-        self.generation = spent.generation &+ 1
+        self.generation &+= 1
         if self.generation > UInt64(UInt32.max) {
             // Once in four billion evaluations the tags would repeat: the table starts over.
             self.generation = 1
             self.cacheSlot.removeAll(keepingCapacity: true)
         }
-        Self.takeEmptied(&spent.cached, into: &self.cached)
+        self.cached.removeAll(keepingCapacity: true)
         // After the cached slices are gone, so that each array is held once and rewritten where it is. Arrays
         // over 4 KiB (a whole body's) are let go, and so are those beyond 512: the spares come to 2 MiB at most,
         // however many or large the values a request brought.
-        swap(&self.spareOutputs, &spent.spareOutputs)
-        for output in spent.outputs where output.capacity <= Self.spareOutputCapacity && self.spareOutputs.count < Self.spareOutputCount {
+        for output in self.outputs where output.capacity <= Self.spareOutputCapacity && self.spareOutputs.count < Self.spareOutputCount {
             self.spareOutputs.append(output)
         }
-        Self.takeEmptied(&spent.outputs, into: &self.outputs)
-        Self.takeEmptied(&spent.byteClasses, into: &self.byteClasses)
-        Self.takeEmptied(&spent.hits, into: &self.hits)
-        Self.takeEmptied(&spent.hitRow, into: &self.hitRow)
-        Self.takeEmptied(&spent.candidates, into: &self.candidates)
-        Self.takeEmptied(&spent.entryHits, into: &self.entryHits)
-        Self.takeEmptied(&spent.collectionHits, into: &self.collectionHits)
-        // The spent decision's lists too: the copy handed to the caller is gone by the next request, and a request
-        // that matches any rule, even one that only logs, appends to them.
-        Self.takeEmptied(&spent.decision.matches, into: &self.decision.matches)
-        Self.takeEmptied(&spent.decision.errors, into: &self.decision.errors)
+        self.outputs.removeAll(keepingCapacity: true)
+        self.byteClasses.removeAll(keepingCapacity: true)
+        self.hits.removeAll(keepingCapacity: true)
+        self.hitRow.removeAll(keepingCapacity: true)
+        self.emptyRow = -1
+        self.candidates.removeAll(keepingCapacity: true)
+        self.collectionCovered = RequestView.PerCollection(repeating: 0)
+        self.entryHits.removeAll(keepingCapacity: true)
+        self.collectionHits.removeAll(keepingCapacity: true)
+        self.finished = false
+        self.decision.clear()
     }
 
     private static let spareOutputCapacity = 4 * 1024
     private static let spareOutputCount = 512
-
-    private static func takeEmptied<Element>(_ source: inout [Element], into target: inout [Element]) {
-        swap(&source, &target)
-        target.removeAll(keepingCapacity: true)
-    }
 
     /// Per rule index, the targets the exclusions that apply to `request` remove (nil: the rule is off).
     private static func adjustments(ruleSet: RuleSet, request: FirewallRequest) -> [Int: [TargetSelector]?] {

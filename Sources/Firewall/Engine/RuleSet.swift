@@ -334,7 +334,7 @@ public final class RuleSet: Sendable {
     /// ``evaluate(_:)`` in the storage of `spare`, a spent evaluation (nil at first), which is left holding this
     /// evaluation for the next call: a caller evaluating request after request allocates the arrays once.
     public func evaluate(_ request: FirewallRequest, reusing spare: inout FirewallEvaluation?) -> FirewallDecision {
-        var evaluation = FirewallEvaluation(ruleSet: self, request: request, reusing: spare.take())
+        var evaluation = FirewallEvaluation.start(ruleSet: self, request: request, reusing: &spare)
         let headers = evaluation.runHeaders()
         let decision = headers.verdict == .pass ? evaluation.runBody(request.body) : headers
         spare = consume evaluation

@@ -329,10 +329,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
 
         // Firewall, headers phase.
-        var firewall = FirewallEvaluation(
+        var firewall = FirewallEvaluation.start(
             ruleSet: state.firewall,
             request: FirewallRequest(method: head.method.rawValue, uri: pending.uri, headers: pending.headerList, clientAddress: resolution.client),
-            reusing: self.loop.spareFirewall.take()
+            reusing: &self.loop.spareFirewall
         )
         let decision = firewall.runHeaders()
         if decision.isDenied || decision.verdict == .allow { self.countFirewall(decision) }
@@ -426,7 +426,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let loop = self.loop
         // The initializer runs on the bootstrap's loop, this one, which `NIOLoopBound` checks.
         let pool = NIOLoopBound(loop, eventLoop: loop.eventLoop)
-        ClientBootstrap(group: self.loop.eventLoop)
+        let bootstrap = ClientBootstrap(group: self.loop.eventLoop)
             .connectTimeout(.milliseconds(Int64(upstream.connectTimeout * 1000)))
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -435,7 +435,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                     try handlers.addHandler(UpstreamHandler(pool: pool.value), name: PipelineNames.upstream)
                 }
             }
-            .connect(host: address.host, port: address.port)
+        // A server given by its IP address is connected to directly: a host name goes through the resolver and
+        // Happy Eyeballs, a dozen futures and a lookup on this loop for every new connection.
+        let connecting =
+            if let numeric = try? SocketAddress(ipAddress: address.host, port: address.port) {
+                bootstrap.connect(to: numeric)
+            } else {
+                bootstrap.connect(host: address.host, port: address.port)
+            }
+        connecting
             .assumeIsolated()
             .whenComplete { result in
                 guard self.exchange === exchange else {

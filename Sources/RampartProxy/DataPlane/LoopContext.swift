@@ -32,7 +32,7 @@ final class LoopContext {
     var requestIDs = RequestIDGenerator()
     /// What this loop has counted; the admin listener merges every loop's.
     var stats = TrafficStats()
-    /// The last finished firewall evaluation, whose arrays the next request's evaluation takes over: a dozen
+    /// The last finished firewall evaluation, in whose arrays the next request's evaluation starts: a dozen
     /// allocations a request fewer. (Several requests in flight at once allocate afresh beyond the first.)
     var spareFirewall: FirewallEvaluation?
     /// Flushes toward clients and backends, held to the end of the loop's tick.
