@@ -193,6 +193,27 @@ import Testing
         #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"a":"<!ENTITY"}"#)).verdict == .pass)
     }
 
+    /// The raw body, which no transform touches, is searched by its literals' anchors (``AnchorSearch``) rather
+    /// than the automaton: a literal is found at the start, across a block of sixteen and in the tail of a long
+    /// body, in any case, and a body without it passes.
+    @Test func rawBodyLiteralsAreFoundAnywhereInALongBody() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: serialized, targets: [body], operator: regex, argument: 'rO0AB|%ac%ed%00%05', action: deny}
+            """)
+        #expect(set.prefilterCollectionSearches[TargetSelector.Collection.body.ordinal] != nil)
+        let padding = String(repeating: "x", count: 1_000)
+        // The prefilter ignores case and the regex does not: `%AC` reaches PCRE2, which turns it down.
+        let cases: [(before: String, literal: String, rules: [Int])] = [
+            ("", "rO0ABXNy", [1]), ("ab", "%AC%ed%00%05", []), (padding + "abcdefghijkl", "rO0AB", [1]), (padding + "abcde", "%ac%ed%00%05", [1]),
+        ]
+        for (before, literal, rules) in cases {
+            let body = #"{"pad":""# + before + literal + #""}"#
+            #expect(set.evaluate(Self.post("/", contentType: "application/json", body: body)).matches.map(\.ruleID) == rules, "\(literal) after \(before.count) bytes")
+        }
+        #expect(set.evaluate(Self.post("/", contentType: "application/json", body: #"{"pad":"\#(padding)ro0ab"}"#)).verdict == .pass)
+    }
+
     /// Names are compared lower-cased, in both phases' entries, and a name with non-ASCII bytes is lower-cased by
     /// Unicode rules (the Kelvin sign `K` is a `k`). The match names its target as the request sent it.
     @Test func memberNamesMatchSelectorsWhateverTheirCase() throws {

@@ -464,6 +464,7 @@ public struct FirewallEvaluation {
         swap(&byteClasses, &self.byteClasses)
         let view = self.view
         let prefilter = self.ruleSet.prefilter
+        let search = self.ruleSet.prefilterCollectionSearches[collection]
         let masks = self.ruleSet.prefilterCollectionMasks
         view.withPhaseBytes { head, body in
             hits.withUnsafeMutableBufferPointer { hits in
@@ -482,7 +483,9 @@ public struct FirewallEvaluation {
                                     hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
                                     let (range, inHead) = view.valueRange(entry)
                                     let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
-                                    if let other = waiting, value.count < scanner.splitLength {
+                                    if let search {
+                                        search.scan(value, into: results + row &* words)
+                                    } else if let other = waiting, value.count < scanner.splitLength {
                                         waiting = nil
                                         (byteClasses[other.entry], byteClasses[entry]) = scanner.scan(
                                             other.value, into: results + other.row &* words, value, into: results + row &* words, summarizing: summarizing

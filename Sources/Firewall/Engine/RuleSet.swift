@@ -57,6 +57,9 @@ public final class RuleSet: Sendable {
     let prefilterGroupWords: Int
     /// Per collection ordinal: the union of its groups' slot triggers; 0 when none of them transforms.
     let prefilterCollectionTriggers: [UInt32]
+    /// Per collection ordinal: for a collection no prefilter chain transforms, whose conditions need a handful of
+    /// literals (the raw body), the search its values are scanned with instead of the automaton.
+    let prefilterCollectionSearches: [AnchorSearch?]
     /// Per phase, `prefilter.words` words per rule (as in ``phases``): the prefilter bits of its conditions that
     /// match values (not counts). A rule cannot match unless all of them are among an evaluation's candidates.
     /// A flat table, so the rules most requests skip are skipped without reaching their compiled form.
@@ -244,6 +247,14 @@ public final class RuleSet: Sendable {
         self.prefilterTriggeredGroups = triggeredGroups
         self.prefilterGroupWords = groupWords
         self.prefilterCollectionTriggers = collectionTriggers
+        self.prefilterCollectionSearches = collectionGroups.indices.map { collection in
+            guard collectionTriggers[collection] == 0, !collectionGroups[collection].isEmpty else { return nil }
+            var literals: [(bytes: [UInt8], bit: Int)] = []
+            for (bit, set) in literalSets.enumerated() where collectionMasks[collection * words + bit / 64] & (1 << UInt64(bit % 64)) != 0 {
+                for literal in set ?? [] { literals.append((literal, bit)) }
+            }
+            return AnchorSearch(literals, words: words)
+        }
     }
 
     /// Literals one of which any value the operator accepts must contain (ignoring ASCII case, lower-cased);
