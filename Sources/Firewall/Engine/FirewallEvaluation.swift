@@ -464,7 +464,8 @@ public struct FirewallEvaluation {
         swap(&byteClasses, &self.byteClasses)
         let view = self.view
         let prefilter = self.ruleSet.prefilter
-        let search = self.ruleSet.prefilterCollectionSearches[collection]
+        // Only a collection no chain transforms has a search, and it is looked up only then: the lookup retains it.
+        let search = summarizing ? nil : self.ruleSet.prefilterCollectionSearches[collection]
         let masks = self.ruleSet.prefilterCollectionMasks
         view.withPhaseBytes { head, body in
             hits.withUnsafeMutableBufferPointer { hits in

@@ -1,10 +1,10 @@
-/// Finds a handful of literals in a value by one byte of each, its anchor, sixteen bytes at a time, ASCII case
-/// ignored as ``LiteralPrefilter`` ignores it; each place an anchor occurs is checked for its literals.
+/// Finds a handful of literals in a value by two adjacent bytes of each, its anchor, sixteen places at a time,
+/// ASCII case ignored as ``LiteralPrefilter`` ignores it; each place an anchor occurs is checked for its literals.
 ///
 /// The prefilter's automaton takes about a nanosecond a byte whatever it looks for, because each step waits for
 /// the one before. A collection no transform touches, whose conditions need only a few literals, is searched
 /// this way instead: the raw body, which the default rules read only for a Java serialized object's four
-/// signatures, is kilobytes long, and its anchors (rare bytes, picked by ``commonness``) seldom occur in it.
+/// signatures, is kilobytes long, and a pair of rare bytes (picked by ``commonness(_:)``) seldom occurs in it.
 final class AnchorSearch: Sendable {
     /// A literal, folded as the prefilter folds it, with the offset of its anchor and its condition's bit.
     private struct Literal: Sendable {
@@ -15,64 +15,106 @@ final class AnchorSearch: Sendable {
 
     /// The most literals searched this way; beyond it the anchors would occur too often to pay.
     static let maximumLiterals = 8
-    /// The most bytes compared per block of sixteen: each anchor byte, in both cases for a letter.
+    /// The most distinct anchors compared per block of sixteen places.
     static let maximumProbes = Probes.count
-    private typealias Probes = InlineArray<8, SIMD16<UInt8>>
+    private typealias Probes = InlineArray<8, Probe>
+
+    /// An anchor as compared: a place matches when its byte and the next, each ORed with its mask, equal the
+    /// anchor's. A letter's mask is 0x20, which makes both cases one (and some punctuation look like letters,
+    /// which the check after a hit turns down); a literal of one byte has a second byte that anything matches.
+    private struct Probe: Sendable {
+        let first: SIMD16<UInt8>
+        let firstMask: SIMD16<UInt8>
+        let second: SIMD16<UInt8>
+        let secondMask: SIMD16<UInt8>
+
+        init(_ first: UInt8, _ second: UInt8?) {
+            let (firstMask, secondMask) = (Self.mask(first), second.map(Self.mask) ?? 0xFF)
+            self.first = SIMD16(repeating: first | firstMask)
+            self.firstMask = SIMD16(repeating: firstMask)
+            self.second = SIMD16(repeating: (second ?? 0) | secondMask)
+            self.secondMask = SIMD16(repeating: secondMask)
+        }
+
+        private static func mask(_ byte: UInt8) -> UInt8 {
+            AhoCorasick.fold(byte) >= UInt8(ascii: "a") && AhoCorasick.fold(byte) <= UInt8(ascii: "z") ? 0x20 : 0
+        }
+    }
 
     private let literals: [Literal]
-    /// The bytes compared against each block, padded with repeats of the first to ``maximumProbes``, each
-    /// repeated across a vector.
+    /// The anchors, `probeCount` of them, padded with repeats of the first to ``maximumProbes``.
     private let probes: Probes
-    /// The same bytes, for the tail shorter than a block.
-    private let probeBytes: [UInt8]
-    /// Per folded byte, the literals anchored on it (indices into `literals`), for the check after a probe hits.
+    private let probeCount: Int
+    /// Per folded byte, the literals whose anchor starts with it (indices into `literals`), for the check after
+    /// a probe hits.
     private let anchoredOn: [[Int]]
     /// 64-bit words per result, as the prefilter's.
     let words: Int
 
-    /// A search for `literals` (folded; each with its condition's bit), or nil when there are none, too many,
-    /// an empty one, or their anchors take more than ``maximumProbes`` bytes.
+    /// A search for `literals` (folded; each with its condition's bit), or nil when there are none, too many, or
+    /// an empty one.
     init?(_ literals: [(bytes: [UInt8], bit: Int)], words: Int) {
         guard !literals.isEmpty, literals.count <= Self.maximumLiterals, !literals.contains(where: \.bytes.isEmpty) else { return nil }
         var anchoredOn = [[Int]](repeating: [], count: 256)
-        var probes: [UInt8] = []
+        var anchors: [[UInt8]] = []
         var chosen: [Literal] = []
         for (bytes, bit) in literals {
-            let anchor = bytes.indices.min { Self.commonness(bytes[$0]) < Self.commonness(bytes[$1]) } ?? 0
-            let byte = bytes[anchor]
-            for probe in Self.cases(of: byte) where !probes.contains(probe) { probes.append(probe) }
-            anchoredOn[Int(byte)].append(chosen.count)
+            let anchor = Self.anchor(of: bytes)
+            let pair = Array(bytes[anchor..<min(anchor + 2, bytes.count)])
+            if !anchors.contains(pair) { anchors.append(pair) }
+            anchoredOn[Int(bytes[anchor])].append(chosen.count)
             chosen.append(Literal(bytes: bytes, anchor: anchor, bit: bit))
         }
-        guard probes.count <= Self.maximumProbes else { return nil }
+        let probes = anchors.map { Probe($0[0], $0.count > 1 ? $0[1] : nil) }
         self.literals = chosen
-        let padded = probes + repeatElement(probes[0], count: Self.maximumProbes - probes.count)
-        self.probes = InlineArray { SIMD16(repeating: padded[$0]) }
-        self.probeBytes = probes
+        self.probes = Probes { probes[$0 < probes.count ? $0 : 0] }
+        self.probeCount = probes.count
         self.anchoredOn = anchoredOn
         self.words = words
+    }
+
+    /// The offset in `bytes` of the pair of adjacent bytes that ordinary text holds least often (by the sum of
+    /// their ``commonness(_:)``), or 0 for a single byte.
+    private static func anchor(of bytes: [UInt8]) -> Int {
+        guard bytes.count > 1 else { return 0 }
+        return (0..<(bytes.count - 1)).min { Self.commonness(bytes[$0]) + Self.commonness(bytes[$0 + 1]) < Self.commonness(bytes[$1]) + Self.commonness(bytes[$1 + 1]) } ?? 0
     }
 
     /// Sets, in the `words` words at `result`, the bits of the literals that occur in `value`.
     func scan(_ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>) {
         guard let base = value.baseAddress else { return }
-        let probes = self.probes
+        let (probes, probeCount) = (self.probes, self.probeCount)
         var block = 0
-        while block &+ 16 <= value.count {
-            let bytes = UnsafeRawPointer(base + block).loadUnaligned(as: SIMD16<UInt8>.self)
-            var hits = bytes .== probes[0]
-            for probe in 1..<Self.maximumProbes { hits = hits .| (bytes .== probes[probe]) }
-            // Tested as two words, each hit byte all ones: `any` of a vector mask is a generic call per block.
+        // Each place's next byte is read too, so a block needs seventeen bytes.
+        while block &+ 17 <= value.count {
+            let here = UnsafeRawPointer(base + block).loadUnaligned(as: SIMD16<UInt8>.self)
+            let next = UnsafeRawPointer(base + (block &+ 1)).loadUnaligned(as: SIMD16<UInt8>.self)
+            var hits = SIMDMask<SIMD16<Int8>>(repeating: false)
+            for index in 0..<probeCount {
+                let probe = probes[index]
+                hits = hits .| ((here | probe.firstMask) .== probe.first .& ((next | probe.secondMask) .== probe.second))
+            }
+            // Read as two words, a hit byte all ones: `any` of a vector mask is a generic call per block.
             let (low, high) = unsafeBitCast(hits, to: (UInt64, UInt64).self)
             if low | high != 0 {
-                for offset in 0..<16 where hits[offset] { self.check(value, at: block &+ offset, into: result) }
+                var places = Self.bits(low) | Self.bits(high) << 8
+                while places != 0 {
+                    self.check(value, at: block &+ places.trailingZeroBitCount, into: result)
+                    places &= places &- 1
+                }
             }
             block &+= 16
         }
-        for position in block..<value.count where self.probeBytes.contains(value[position]) { self.check(value, at: position, into: result) }
+        for position in block..<value.count { self.check(value, at: position, into: result) }
     }
 
-    /// Checks the literals anchored on the byte at `position` of `value`.
+    /// One bit per byte of `word` (each 0 or 0xFF), lowest byte first.
+    @inline(__always)
+    private static func bits(_ word: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((word & 0x8040_2010_0804_0201) &* 0x0101_0101_0101_0101) >> 56)
+    }
+
+    /// Checks the literals whose anchor could start at `position` of `value`.
     private func check(_ value: UnsafeBufferPointer<UInt8>, at position: Int, into result: UnsafeMutablePointer<UInt64>) {
         for index in self.anchoredOn[Int(AhoCorasick.fold(value[position]))] {
             let literal = self.literals[index]
@@ -84,15 +126,6 @@ final class AnchorSearch: Sendable {
                 break
             }
             if matches { result[literal.bit / 64] |= 1 << UInt64(literal.bit % 64) }
-        }
-    }
-
-    /// The byte and, for a letter, its other case: a folded literal matches either.
-    private static func cases(of byte: UInt8) -> [UInt8] {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): [byte, byte - 32]
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): [byte, byte + 32]
-        default: [byte]
         }
     }
 
