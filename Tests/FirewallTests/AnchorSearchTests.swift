@@ -25,7 +25,7 @@ struct AnchorSearchTests {
             (Array("h4siaaaaaaaa".utf8), 0), (Array("ro0ab".utf8), 0), ([0xAC, 0xED, 0x00, 0x05], 0), (Array("%ac%ed%00%05".utf8), 0),
             (Array("<script".utf8), 1), (Array("{{".utf8), 2), (Array("`".utf8), 3),
         ]
-        let search = try #require(AnchorSearch(literals, words: 1))
+        let search = try #require(AnchorSearch(literals))
         var sets = [Set<[UInt8]>](repeating: [], count: 4)
         for (bytes, bit) in literals { sets[bit].insert(bytes) }
         let prefilter = LiteralPrefilter(sets)
@@ -52,7 +52,7 @@ struct AnchorSearchTests {
     /// and a tail.
     @Test func findsALiteralAtEveryOffset() throws {
         let literals: [(bytes: [UInt8], bit: Int)] = [(Array("rO0AB".utf8.map(AhoCorasick.fold)), 0), (Array("%ac%ed%00%05".utf8), 1), (Array("`".utf8), 2)]
-        let search = try #require(AnchorSearch(literals, words: 1))
+        let search = try #require(AnchorSearch(literals))
         for (bytes, bit) in literals {
             for start in 0...(40 - bytes.count) {
                 var value = [UInt8](repeating: UInt8(ascii: "x"), count: 40)
@@ -64,7 +64,7 @@ struct AnchorSearchTests {
 
     /// Bits past the first word land in their own word.
     @Test func setsBitsInLaterWords() throws {
-        let search = try #require(AnchorSearch([(Array("rO0AB".utf8.map(AhoCorasick.fold)), 130)], words: 3))
+        let search = try #require(AnchorSearch([(Array("rO0AB".utf8.map(AhoCorasick.fold)), 130)]))
         var result: [UInt64] = [0, 0, 0]
         Array("...rO0AB...".utf8).withUnsafeBufferPointer { value in
             result.withUnsafeMutableBufferPointer { result in search.scan(value, into: result.baseAddress.unsafelyUnwrapped) }
@@ -78,10 +78,10 @@ struct AnchorSearchTests {
         #expect(AnchorSearch.commonness(UInt8(ascii: "b")) < AnchorSearch.commonness(UInt8(ascii: "r")))
         #expect(AnchorSearch.commonness(UInt8(ascii: "B")) == AnchorSearch.commonness(UInt8(ascii: "b")))
         #expect(AnchorSearch.commonness(0xAC) == 0)
-        #expect(AnchorSearch([], words: 1) == nil)
-        #expect(AnchorSearch([([], 0)], words: 1) == nil)
+        #expect(AnchorSearch([]) == nil)
+        #expect(AnchorSearch([([], 0)]) == nil)
         let nine = (0..<9).map { (bytes: [UInt8(ascii: "0") + UInt8($0)], bit: 0) }
-        #expect(AnchorSearch(nine, words: 1) == nil)
-        #expect(AnchorSearch(Array(nine.prefix(8)), words: 1) != nil)
+        #expect(AnchorSearch(nine) == nil)
+        #expect(AnchorSearch(Array(nine.prefix(8))) != nil)
     }
 }

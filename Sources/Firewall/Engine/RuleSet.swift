@@ -253,7 +253,7 @@ public final class RuleSet: Sendable {
             for (bit, set) in literalSets.enumerated() where collectionMasks[collection * words + bit / 64] & (1 << UInt64(bit % 64)) != 0 {
                 for literal in set ?? [] { literals.append((literal, bit)) }
             }
-            return AnchorSearch(literals, words: words)
+            return AnchorSearch(literals)
         }
     }
 

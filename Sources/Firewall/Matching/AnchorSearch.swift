@@ -14,14 +14,13 @@ final class AnchorSearch: Sendable {
     }
 
     /// The most literals searched this way; beyond it the anchors would occur too often to pay.
-    static let maximumLiterals = 8
-    /// The most distinct anchors compared per block of sixteen places.
-    static let maximumProbes = Probes.count
+    static let maximumLiterals = Probes.count
+    /// Room for one anchor per literal.
     private typealias Probes = InlineArray<8, Probe>
 
     /// An anchor as compared: a place matches when its byte and the next, each ORed with its mask, equal the
-    /// anchor's. A letter's mask is 0x20, which makes both cases one (and some punctuation look like letters,
-    /// which the check after a hit turns down); a literal of one byte has a second byte that anything matches.
+    /// anchor's. A letter's mask is 0x20, which makes its two cases one (no other byte ORs to a lower-case
+    /// letter); a literal of one byte has a second byte that anything matches.
     private struct Probe: Sendable {
         let first: SIMD16<UInt8>
         let firstMask: SIMD16<UInt8>
@@ -42,18 +41,15 @@ final class AnchorSearch: Sendable {
     }
 
     private let literals: [Literal]
-    /// The anchors, `probeCount` of them, padded with repeats of the first to ``maximumProbes``.
+    /// The anchors, `probeCount` of them, padded with repeats of the first.
     private let probes: Probes
     private let probeCount: Int
     /// Per folded byte, the literals whose anchor starts with it (indices into `literals`), for the check after
     /// a probe hits.
     private let anchoredOn: [[Int]]
-    /// 64-bit words per result, as the prefilter's.
-    let words: Int
-
     /// A search for `literals` (folded; each with its condition's bit), or nil when there are none, too many, or
     /// an empty one.
-    init?(_ literals: [(bytes: [UInt8], bit: Int)], words: Int) {
+    init?(_ literals: [(bytes: [UInt8], bit: Int)]) {
         guard !literals.isEmpty, literals.count <= Self.maximumLiterals, !literals.contains(where: \.bytes.isEmpty) else { return nil }
         var anchoredOn = [[Int]](repeating: [], count: 256)
         var anchors: [[UInt8]] = []
@@ -70,7 +66,6 @@ final class AnchorSearch: Sendable {
         self.probes = Probes { probes[$0 < probes.count ? $0 : 0] }
         self.probeCount = probes.count
         self.anchoredOn = anchoredOn
-        self.words = words
     }
 
     /// The offset in `bytes` of the pair of adjacent bytes that ordinary text holds least often (by the sum of
@@ -80,7 +75,8 @@ final class AnchorSearch: Sendable {
         return (0..<(bytes.count - 1)).min { Self.commonness(bytes[$0]) + Self.commonness(bytes[$0 + 1]) < Self.commonness(bytes[$1]) + Self.commonness(bytes[$1 + 1]) } ?? 0
     }
 
-    /// Sets, in the `words` words at `result`, the bits of the literals that occur in `value`.
+    /// Sets the bits of the literals that occur in `value` in the bit set at `result` (a bit `b` is bit `b % 64`
+    /// of word `b / 64`).
     func scan(_ value: UnsafeBufferPointer<UInt8>, into result: UnsafeMutablePointer<UInt64>) {
         guard let base = value.baseAddress else { return }
         let (probes, probeCount) = (self.probes, self.probeCount)
