@@ -39,6 +39,28 @@ struct TransformTests {
         }
     }
 
+    /// Base64 with spaces, line breaks and padding anywhere, and in either alphabet, decodes as Foundation decodes
+    /// it without them: the decoder takes four sextets at a time only where no bits are pending, and a skipped
+    /// byte in any place of a four must leave the output the same. A byte outside the alphabet leaves the value
+    /// as it is, wherever it is.
+    @Test func base64IgnoresSkippedBytesAnywhere() {
+        var generator = SystemRandomNumberGenerator()
+        let skipped = Array(" \n\r=".utf8)
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var encoded = Array(Data(bytes).base64EncodedString().utf8)
+            if Bool.random(using: &generator) { encoded = encoded.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 } }
+            for _ in 0..<Int.random(in: 0...4, using: &generator) {
+                encoded.insert(skipped.randomElement(using: &generator) ?? 0x20, at: Int.random(in: 0...encoded.count, using: &generator))
+            }
+            #expect(Transform.base64Decode.apply(encoded) == bytes, "base64 \(String(decoding: encoded, as: UTF8.self)) of \(bytes)")
+            guard !encoded.isEmpty else { continue }
+            var invalid = encoded
+            invalid.insert(UInt8(ascii: "."), at: Int.random(in: 0...invalid.count, using: &generator))
+            #expect(Transform.base64Decode.apply(invalid) == invalid, "not base64: \(String(decoding: invalid, as: UTF8.self))")
+        }
+    }
+
     @Test func perCollectionTablesHoldEveryCollectionAndOneMore() {
         #expect(RequestView.PerCollection.count == TargetSelector.Collection.allCases.count + 1)
         #expect(TargetSelector.Collection.allCases.map(\.ordinal).sorted() == Array(0..<RequestView.collectionCount), "one ordinal each")
