@@ -390,6 +390,22 @@ import TestSupport
         }
     }
 
+    /// A server given by its IP address is connected to directly, one given by name through the resolver: both
+    /// reach the backend.
+    @Test func serversByAddressAndByNameAreBothReached() async throws {
+        try await Self.withProxy(configure: { config in
+            guard let live = config.upstreams.first?.servers.first else { return }
+            config.upstreams.append(ProxyConfig.Upstream(name: "named", servers: [ProxyConfig.Address(host: "localhost", port: live.port)]))
+            config.routes.insert(ProxyConfig.Route(name: "named", pathPrefix: "/named", upstream: "named"), at: 0)
+        }) { proxy, seen in
+            let byAddress = try await proxy.request("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(byAddress.status == 200)
+            let byName = try await proxy.request("GET /named/b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(byName.status == 200, "localhost resolves to the backend's loopback address")
+            #expect(seen.withLock { $0 } == 2)
+        }
+    }
+
     @Test func pooledConnectionsAreReusedAndClosedWhenIdleTooLong() async throws {
         try await Self.withProxy(configure: { config in
             // Long enough that a busy test run does not close the connection between two requests.
