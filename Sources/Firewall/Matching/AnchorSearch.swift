@@ -47,6 +47,7 @@ final class AnchorSearch: Sendable {
     /// Per folded byte, the literals whose anchor starts with it (indices into `literals`), for the check after
     /// a probe hits.
     private let anchoredOn: [[Int]]
+
     /// A search for `literals` (folded; each with its condition's bit), or nil when there are none, too many, or
     /// an empty one.
     init?(_ literals: [(bytes: [UInt8], bit: Int)]) {
@@ -72,7 +73,8 @@ final class AnchorSearch: Sendable {
     /// their ``commonness(_:)``), or 0 for a single byte.
     private static func anchor(of bytes: [UInt8]) -> Int {
         guard bytes.count > 1 else { return 0 }
-        return (0..<(bytes.count - 1)).min { Self.commonness(bytes[$0]) + Self.commonness(bytes[$0 + 1]) < Self.commonness(bytes[$1]) + Self.commonness(bytes[$1 + 1]) } ?? 0
+        func pairCommonness(_ offset: Int) -> Int { Self.commonness(bytes[offset]) + Self.commonness(bytes[offset + 1]) }
+        return (0..<(bytes.count - 1)).min { pairCommonness($0) < pairCommonness($1) } ?? 0
     }
 
     /// Sets the bits of the literals that occur in `value` in the bit set at `result` (a bit `b` is bit `b % 64`

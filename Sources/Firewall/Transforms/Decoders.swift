@@ -229,7 +229,8 @@ enum Decoders {
                 // Four sextets at a time while no bits are pending and none of the four is skipped or invalid:
                 // three bytes, without a test per byte.
                 if bits == 0, index &+ 4 <= bytes.count {
-                    let (a, b, c, d) = (values[Int(bytes[index])], values[Int(bytes[index &+ 1])], values[Int(bytes[index &+ 2])], values[Int(bytes[index &+ 3])])
+                    let (a, b) = (values[Int(bytes[index])], values[Int(bytes[index &+ 1])])
+                    let (c, d) = (values[Int(bytes[index &+ 2])], values[Int(bytes[index &+ 3])])
                     if a | b | c | d < 64 {
                         let quad = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                         bytes[length] = UInt8(truncatingIfNeeded: quad >> 16)
