@@ -436,7 +436,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                 }
             }
         // A server given by its IP address is connected to directly: a host name goes through the resolver and
-        // Happy Eyeballs, a dozen futures and a lookup on this loop for every new connection.
+        // Happy Eyeballs for every new connection, a dozen futures and a `getaddrinfo` on a Dispatch queue.
         let connecting =
             if let numeric = try? SocketAddress(ipAddress: address.host, port: address.port) {
                 bootstrap.connect(to: numeric)
