@@ -78,6 +78,11 @@ struct AnchorSearchTests {
         #expect(AnchorSearch.commonness(UInt8(ascii: "b")) < AnchorSearch.commonness(UInt8(ascii: "r")))
         #expect(AnchorSearch.commonness(UInt8(ascii: "B")) == AnchorSearch.commonness(UInt8(ascii: "b")))
         #expect(AnchorSearch.commonness(0xAC) == 0)
+        // `ro0ab`: `ab` is rarer than `ro`, `o0` or `0a` (its `b`); `%ac%ed%00%05`: the first `%0`, whose `%`
+        // and digit are both rarer than the letters; a single byte is its own anchor.
+        #expect(AnchorSearch.anchor(of: Array("ro0ab".utf8)) == 3)
+        #expect(AnchorSearch.anchor(of: Array("%ac%ed%00%05".utf8)) == 6)
+        #expect(AnchorSearch.anchor(of: Array("`".utf8)) == 0)
         #expect(AnchorSearch([]) == nil)
         #expect(AnchorSearch([([], 0)]) == nil)
         let nine = (0..<9).map { (bytes: [UInt8(ascii: "0") + UInt8($0)], bit: 0) }

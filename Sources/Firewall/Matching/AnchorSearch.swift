@@ -71,7 +71,7 @@ final class AnchorSearch: Sendable {
 
     /// The offset in `bytes` of the pair of adjacent bytes that ordinary text holds least often (by the sum of
     /// their ``commonness(_:)``), or 0 for a single byte.
-    private static func anchor(of bytes: [UInt8]) -> Int {
+    static func anchor(of bytes: [UInt8]) -> Int {
         guard bytes.count > 1 else { return 0 }
         func pairCommonness(_ offset: Int) -> Int { Self.commonness(bytes[offset]) + Self.commonness(bytes[offset + 1]) }
         return (0..<(bytes.count - 1)).min { pairCommonness($0) < pairCommonness($1) } ?? 0

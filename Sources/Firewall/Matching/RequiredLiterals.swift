@@ -608,5 +608,4 @@ enum RequiredLiterals {
             return .count(minimum: minimum, maximum: maximum, end: end)
         }
     }
-
 }
