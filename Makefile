@@ -28,6 +28,7 @@ bench:
 	swift build $(SWIFT_RELEASE_FLAGS) --product FirewallBench
 	.build/release/FirewallBench rules/firewall
 	@Benchmarks/firewall-instructions.sh
+	@Benchmarks/proxy-instructions.sh
 
 # Rampart against nginx, haproxy and nginx+ModSecurity (../shared/bench/reference.sh, about 10 minutes).
 bench-proxy:

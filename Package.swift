@@ -158,6 +158,11 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Benchmarks/CAllocationCounter"),
         .executableTarget(name: "FirewallBench", dependencies: ["Firewall", "CAllocationCounter"], path: "Benchmarks/FirewallBench"),
         .executableTarget(
+            name: "ProxyBench",
+            dependencies: ["ProxyCore", "RampartProxy", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ProxyBench"
+        ),
+        .executableTarget(
             name: "RateLimitBench",
             dependencies: ["RateLimit", "RateLimitRedis", .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/RateLimitBench"

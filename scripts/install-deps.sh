@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(libpcre2-dev zlib1g-dev libssl-dev pkg-config python3 python3-pip curl redis-server)
-[[ "${RAMPART_BENCH:-0}" == 1 ]] && packages+=(wrk valgrind)
+[[ "${RAMPART_BENCH:-0}" == 1 ]] && packages+=(wrk valgrind nginx)
 # The tests render the admin dashboard in a real headless browser.
 [[ "${RAMPART_TEST:-0}" == 1 ]] && packages+=(chromium fonts-dejavu-core systemd)
 
