@@ -1,6 +1,6 @@
 import NIOCore
 import NetworkAddress
-import ProxyCore
+@testable import ProxyCore
 import Testing
 
 @Suite struct ClientAddressResolverTests {
@@ -112,6 +112,26 @@ import Testing
         #expect(output.asksUpgrade)
     }
 
+    /// The head is written into room reserved from the received head's size and the added values' sizes; a
+    /// write past it would stop the process. Every value here is as long as it gets: a long host written twice
+    /// (X-Forwarded-Host and Forwarded), a target longer than the one received, a long kept id and chain.
+    @Test func theRoomReservedHoldsTheLongestAdditions() throws {
+        let host = String(repeating: "h", count: 2_000) + ".test"
+        let id = String(repeating: "i", count: 500)
+        let input = try Self.head([("Host", host), ("X-Request-ID", id)], requestLine: "GET / HTTP/1.1")
+        let chain = (1...50).map { "10.0.0.\($0)" }.joined(separator: ", ")
+        let trusted = ClientAddressResolver.Resolution(client: "2001:db8::1", forwardedFor: chain + ", 2001:db8::1", peerTrusted: true)
+        let target = "/" + String(repeating: "p", count: 3_000)
+        let (text, output, keptID) = try Self.forward(input, target: target, resolution: trusted, addForwarded: true, tunnel: true)
+        #expect(text.hasPrefix("GET \(target) HTTP/1.1\r\n"))
+        #expect(output.values(name: "x-forwarded-host") == [host])
+        #expect(output.values(name: "x-forwarded-for") == [chain + ", 2001:db8::1"])
+        #expect(output.values(name: "forwarded") == ["for=\"[2001:db8::1]\";proto=http;host=\"\(host)\""])
+        #expect(output.values(name: "x-request-id") == [id])
+        #expect(keptID == id)
+        #expect(text.hasSuffix("Connection: upgrade\r\n\r\n"))
+    }
+
     @Test func fieldLinesPassThroughAsSentAndTheRequestLineIsTheBackends() throws {
         let input = try Self.head(
             [("x-CUSTOM", "  spaced  value "), ("Expect", "100-continue"), ("Content-Length", "3"), ("Cookie", "a=1; b=2")],
@@ -161,8 +181,10 @@ import Testing
     @Test func anIdWritesTheTextItDescribes() {
         for id in [ProxyRequestID.made(prefix: 0x3f9c, counter: 7), .made(prefix: .max, counter: 0x1_0000_0000), .kept("from-upstream")] {
             var buffer = ByteBuffer(string: "X-Request-ID: ")
-            id.write(into: &buffer)
+            // Room for exactly the id: a longer write would stop the process.
+            HeadWriter.write(into: &buffer, capacity: id.utf8Count) { id.write(into: &$0) }
             #expect(String(buffer: buffer) == "X-Request-ID: \(id)")
+            #expect(id.utf8Count == id.description.utf8.count)
         }
         #expect(ProxyRequestID.made(prefix: .max, counter: 0x1_0000_0000).description == "ffffffffffffffff-100000000")
     }

@@ -57,6 +57,18 @@ import Testing
         #expect(try Self.runBytewise(response).body == "hello", "a head and body split into one-byte reads")
     }
 
+    /// The head is written into room reserved from the received head's size and the added fields' sizes; a write
+    /// past it would stop the process. The shortest head the backend can send gets the most added to it.
+    @Test func theShortestHeadHoldsEveryAddedField() throws {
+        let head = try #require(try Self.run(["HTTP/1.1 204 No Content\r\n\r\n"]).heads.first)
+        let extra = [("RateLimit-Policy", "\"api\";q=100;w=60"), ("RateLimit", "\"api\";r=99;t=60"), ("X-A", "")]
+        #expect(
+            Self.forwarded(head, version: .http1_0, extra: extra, connection: "keep-alive")
+                == "HTTP/1.0 204 No Content\r\nRateLimit-Policy: \"api\";q=100;w=60\r\nRateLimit: \"api\";r=99;t=60\r\nX-A: \r\n"
+                + "Connection: keep-alive\r\n\r\n"
+        )
+    }
+
     @Test func aChunkedBodyPassesWithItsFramingAndEndsAfterItsTrailers() throws {
         let body = "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Checksum: 42\r\n\r\n"
         let response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body

@@ -37,58 +37,73 @@ public struct ForwardedHeaders: Sendable {
         _ head: ClientRequestHead, target: String, resolution: ClientAddressResolver.Resolution, tunnel: Bool, addRequestID: ProxyRequestID?,
         into buffer: inout ByteBuffer
     ) {
-        var hostField: HTTP1Syntax.FieldLine?
-        var hasProto = false
-        var hasForwardedHost = false
+        let hostField = head.fields.first { $0.kind == .host }
+        let forwardedElement = self.addForwarded ? Self.forwardedElement(client: resolution.client, host: hostField.map { head.string($0.value) }) : ""
+        let capacity =
+            head.bytes.readableBytes + target.utf8.count + (hostField?.value.count ?? 0) + resolution.forwardedFor.utf8.count
+            + resolution.client.utf8.count + (addRequestID?.utf8Count ?? 0) + forwardedElement.utf8.count + Self.addedTextBytes
         head.bytes.withUnsafeReadableBytes { p in
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: p[0..<head.methodEnd]))
-            buffer.writeStaticString(" ")
-            buffer.writeString(target)
-            buffer.writeStaticString(" HTTP/1.1\r\n")
-            for field in head.fields {
-                switch field.kind {
-                case .connection, .keepAlive, .te, .trailer, .proxyConnection, .proxyOther, .xForwardedFor, .xRealIP, .forwarded:
-                    continue
-                case .upgrade where !tunnel:
-                    continue
-                case .expect where head.expectsContinue:
-                    continue
-                case .xForwardedProto, .xForwardedHost, .xRequestID:
-                    guard resolution.peerTrusted else { continue }
-                    if field.kind == .xForwardedProto { hasProto = true }
-                    if field.kind == .xForwardedHost { hasForwardedHost = true }
-                case .host:
-                    if hostField == nil { hostField = field }
-                default:
-                    break
+            HeadWriter.write(into: &buffer, capacity: capacity) { writer in
+                var hasProto = false
+                var hasForwardedHost = false
+                writer.append(UnsafeRawBufferPointer(rebasing: p[0..<head.methodEnd]))
+                writer.append(" ")
+                writer.append(target)
+                writer.append(" HTTP/1.1\r\n")
+                for field in head.fields {
+                    switch field.kind {
+                    case .connection, .keepAlive, .te, .trailer, .proxyConnection, .proxyOther, .xForwardedFor, .xRealIP, .forwarded:
+                        continue
+                    case .upgrade where !tunnel:
+                        continue
+                    case .expect where head.expectsContinue:
+                        continue
+                    case .xForwardedProto, .xForwardedHost, .xRequestID:
+                        guard resolution.peerTrusted else { continue }
+                        if field.kind == .xForwardedProto { hasProto = true }
+                        if field.kind == .xForwardedHost { hasForwardedHost = true }
+                    default:
+                        break
+                    }
+                    if !head.connectionOptions.isEmpty, Self.isNamed(field.name, by: head.connectionOptions, tunnel: tunnel, in: p) { continue }
+                    writer.append(UnsafeRawBufferPointer(rebasing: p[field.line]))
                 }
-                if !head.connectionOptions.isEmpty, Self.isNamed(field.name, by: head.connectionOptions, tunnel: tunnel, in: p) { continue }
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: p[field.line]))
+                if !hasProto { writer.append("X-Forwarded-Proto: http\r\n") }
+                if let hostField, !hasForwardedHost {
+                    writer.append("X-Forwarded-Host: ")
+                    writer.append(UnsafeRawBufferPointer(rebasing: p[hostField.value]))
+                    writer.append("\r\n")
+                }
+                writer.append("X-Forwarded-For: ")
+                writer.append(resolution.forwardedFor)
+                writer.append("\r\nX-Real-IP: ")
+                writer.append(resolution.client)
+                writer.append("\r\n")
+                if let addRequestID {
+                    writer.append("X-Request-ID: ")
+                    addRequestID.write(into: &writer)
+                    writer.append("\r\n")
+                }
+                if self.addForwarded {
+                    writer.append("Forwarded: ")
+                    writer.append(forwardedElement)
+                    writer.append("\r\n")
+                }
+                writer.append(tunnel ? "Connection: upgrade\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
             }
         }
-        let host = hostField.map { head.string($0.value) }
-        if !hasProto { buffer.writeStaticString("X-Forwarded-Proto: http\r\n") }
-        if let host, !hasForwardedHost { Self.writeField("X-Forwarded-Host: ", host, into: &buffer) }
-        Self.writeField("X-Forwarded-For: ", resolution.forwardedFor, into: &buffer)
-        Self.writeField("X-Real-IP: ", resolution.client, into: &buffer)
-        if let addRequestID {
-            buffer.writeStaticString("X-Request-ID: ")
-            addRequestID.write(into: &buffer)
-            buffer.writeStaticString("\r\n")
-        }
-        if self.addForwarded {
-            let client = resolution.client.contains(":") ? "\"[\(resolution.client)]\"" : resolution.client
-            var element = "for=\(client);proto=http"
-            if let host { element += ";host=\"\(host)\"" }
-            Self.writeField("Forwarded: ", element, into: &buffer)
-        }
-        buffer.writeStaticString(tunnel ? "Connection: upgrade\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
     }
 
-    private static func writeField(_ name: StaticString, _ value: String, into buffer: inout ByteBuffer) {
-        buffer.writeStaticString(name)
-        buffer.writeString(value)
-        buffer.writeStaticString("\r\n")
+    /// The bytes of the text `write` adds around the values it writes: the request line's and the added fields'
+    /// names, separators and line ends (144), rounded up.
+    private static var addedTextBytes: Int { 160 }
+
+    /// RFC 7239's element for the client: its address (an IPv6 one quoted in brackets), the protocol, the host.
+    private static func forwardedElement(client: String, host: String?) -> String {
+        let client = client.contains(":") ? "\"[\(client)]\"" : client
+        var element = "for=\(client);proto=http"
+        if let host { element += ";host=\"\(host)\"" }
+        return element
     }
 
     /// Whether the Connection field names `name` (the tunnel's own `upgrade` excepted).

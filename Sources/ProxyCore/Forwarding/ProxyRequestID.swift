@@ -23,13 +23,21 @@ public enum ProxyRequestID: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Appends the id's text to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    /// The length of the id's text in bytes.
+    var utf8Count: Int {
+        switch self {
+        case .kept(let id): return id.utf8.count
+        case .made(_, let counter): return Self.length(counter: counter)
+        }
+    }
+
+    /// Appends the id's text to a head being written.
+    func write(into writer: inout HeadWriter) {
         switch self {
         case .kept(let id):
-            buffer.writeString(id)
+            writer.append(id)
         case .made(let prefix, let counter):
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.length(counter: counter)) { bytes in
+            writer.append(upTo: Self.length(counter: counter)) { bytes in
                 Self.writeDigits(prefix: prefix, counter: counter, into: bytes)
             }
         }

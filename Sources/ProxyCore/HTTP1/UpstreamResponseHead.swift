@@ -41,27 +41,32 @@ public struct UpstreamResponseHead: Sendable {
     public func write(
         version: HTTPVersion, extraFields: [(name: String, value: String)] = [], connection: StaticString?, into buffer: inout ByteBuffer
     ) {
-        buffer.writeStaticString(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        let view = self.bytes.readableBytesView
-        var position = self.statusStart
-        for range in self.dropped {
-            buffer.writeBytes(view[view.startIndex + position..<view.startIndex + range.lowerBound])
-            position = range.upperBound
+        // The received head less its first 9 bytes ("HTTP/1.x "), plus the version, the extra fields and Connection.
+        let capacity = self.bytes.readableBytes + extraFields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 } + 32
+        self.bytes.withUnsafeReadableBytes { p in
+            HeadWriter.write(into: &buffer, capacity: capacity) { writer in
+                writer.append(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+                var position = self.statusStart
+                for range in self.dropped {
+                    writer.append(UnsafeRawBufferPointer(rebasing: p[position..<range.lowerBound]))
+                    position = range.upperBound
+                }
+                // Everything up to the empty line that ends the head.
+                writer.append(UnsafeRawBufferPointer(rebasing: p[position..<p.count - 2]))
+                for field in extraFields {
+                    writer.append(field.name)
+                    writer.append(": ")
+                    writer.append(field.value)
+                    writer.append("\r\n")
+                }
+                if let connection {
+                    writer.append("Connection: ")
+                    writer.append(connection)
+                    writer.append("\r\n")
+                }
+                writer.append("\r\n")
+            }
         }
-        // Everything up to the empty line that ends the head.
-        buffer.writeBytes(view[view.startIndex + position..<view.endIndex - 2])
-        for field in extraFields {
-            buffer.writeString(field.name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(field.value)
-            buffer.writeStaticString("\r\n")
-        }
-        if let connection {
-            buffer.writeStaticString("Connection: ")
-            buffer.writeStaticString(connection)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("\r\n")
     }
 }
 
