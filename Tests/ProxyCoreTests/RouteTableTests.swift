@@ -28,6 +28,35 @@ import Testing
         #expect(table.match(host: nil, path: "/x")?.route.name == "root")
     }
 
+    @Test func hostsMatchInEitherCaseAndPathsAsBytes() {
+        var config = Self.config()
+        config.routes.append(ProxyConfig.Route(name: "upper", host: "Shop.EXAMPLE", pathPrefix: "/", upstream: "a"))
+        config.routes.append(ProxyConfig.Route(name: "café", pathPrefix: "/café", upstream: "a"))
+        let table = RouteTable(config)
+        #expect(table.match(host: "shop.example", path: "/x")?.route.name == "upper")
+        #expect(table.match(host: "SHOP.example", path: "/x")?.route.name == "upper")
+        #expect(table.match(host: "shop.exampl", path: "/x")?.route.name == "root", "a shorter host is another host")
+        #expect(table.match(host: "shop.example.", path: "/x")?.route.name == "root")
+        #expect(table.match(host: nil, path: "/café/menu")?.route.name == "café")
+        #expect(table.match(host: nil, path: "/CAFÉ/menu")?.route.name == "root", "paths are case-sensitive")
+        #expect(table.match(host: nil, path: "/cafe\u{301}/menu")?.route.name == "root", "a decomposed é is other bytes")
+        #expect(table.match(host: nil, path: "/api?x=1")?.route.name == "api")
+        #expect(table.match(host: nil, path: "/ap")?.route.name == "root")
+    }
+
+    @Test func theHostFieldWithoutItsPort() {
+        #expect(RouteTable.host(ofField: "example.org") == "example.org")
+        #expect(RouteTable.host(ofField: "example.org:8080") == "example.org")
+        #expect(RouteTable.host(ofField: "api.example.com:80") == "api.example.com")
+        #expect(RouteTable.host(ofField: "[2001:db8::1]:8080") == "2001:db8::1")
+        #expect(RouteTable.host(ofField: "[::1]") == "::1")
+        #expect(RouteTable.host(ofField: ":8080") == nil)
+        #expect(RouteTable.host(ofField: "") == nil)
+        #expect(RouteTable.host(ofField: "[]:80") == nil)
+        #expect(RouteTable.host(ofField: nil) == nil)
+        #expect(RouteTable.host(ofField: "bücher.example:81") == "bücher.example")
+    }
+
     @Test func noMatchWithoutACatchAll() {
         var config = Self.config()
         config.routes.removeAll { $0.pathPrefix == "/" && $0.host == nil }

@@ -42,10 +42,7 @@ struct HeadWriter: ~Copyable {
 
     /// Appends `text`'s UTF-8.
     mutating func append(_ text: String) {
-        // A native string's bytes are contiguous; only a bridged one is copied first.
-        if text.utf8.withContiguousStorageIfAvailable({ self.append(UnsafeRawBufferPointer($0)) }) == nil {
-            Array(text.utf8).withUnsafeBytes { self.append($0) }
-        }
+        text.withUTF8Bytes { self.append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Lets `body` write up to `count` bytes in place; it returns how many it wrote.

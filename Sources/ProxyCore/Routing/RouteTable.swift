@@ -25,10 +25,25 @@ public struct RouteTable: Sendable {
 
     /// The route for `host` (without port, any case) and `path`; nil when none matches.
     public func match(host: String?, path: Substring) -> Entry? {
-        let host = host?.lowercased()
-        return self.entries.first { entry in
-            (entry.route.host == nil || entry.route.host == host) && Self.hasPathPrefix(path, entry.route.pathPrefix)
+        self.entries.first { entry in
+            if let routeHost = entry.route.host {
+                guard let host, Self.equalsIgnoringASCIICase(host, routeHost) else { return false }
+            }
+            return Self.hasPathPrefix(path, entry.route.pathPrefix)
         }
+    }
+
+    /// The host a Host field names, without its port and an IPv6 address's brackets; nil when it names none.
+    public static func host(ofField field: String?) -> String? {
+        guard let field else { return nil }
+        let end = field.withUTF8Bytes { bytes -> Int in
+            if bytes.first == UInt8(ascii: "["), let bracket = bytes.firstIndex(of: UInt8(ascii: "]")) { return bracket }
+            return bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.count
+        }
+        let utf8 = field.utf8
+        let start = utf8.first == UInt8(ascii: "[") && end < utf8.count ? 1 : 0
+        guard end > start else { return nil }
+        return String(field[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)])
     }
 
     /// The path to send upstream: with the prefix removed when the route strips it (never empty).
@@ -41,10 +56,27 @@ public struct RouteTable: Sendable {
     }
 
     /// `/api` matches `/api`, `/api/x` and `/api?x`, not `/apiary`; a prefix ending in `/` matches what starts with it.
+    /// Paths are compared as bytes, as they arrived.
     static func hasPathPrefix(_ path: Substring, _ prefix: String) -> Bool {
-        guard path.hasPrefix(prefix) else { return false }
-        if prefix.hasSuffix("/") || path.utf8.count == prefix.utf8.count { return true }
-        let next = path.utf8[path.utf8.index(path.utf8.startIndex, offsetBy: prefix.utf8.count)]
-        return next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
+        path.withUTF8Bytes { path in
+            prefix.withUTF8Bytes { prefix in
+                guard path.count >= prefix.count, path.prefix(prefix.count).elementsEqual(prefix) else { return false }
+                if prefix.last == UInt8(ascii: "/") || path.count == prefix.count { return true }
+                return path[prefix.count] == UInt8(ascii: "/") || path[prefix.count] == UInt8(ascii: "?")
+            }
+        }
+    }
+
+    /// Whether two host names are the same, ASCII letters in either case (RFC 9110: hosts are case-insensitive).
+    static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.withUTF8Bytes { a in
+            b.withUTF8Bytes { b in
+                a.count == b.count && a.elementsEqual(b) { Self.lowercased($0) == Self.lowercased($1) }
+            }
+        }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 }

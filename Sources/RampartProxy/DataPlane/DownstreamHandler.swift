@@ -225,7 +225,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let pathString = String(path)
         self.record = RequestRecord(started: .now(), method: head.method.rawValue, path: pathString)
         self.loop.stats.inFlight += 1
-        let host = Self.hostWithoutPort(head.first(name: "host"))
+        let host = RouteTable.host(ofField: head.first(name: "host"))
         guard let route = state.routes.match(host: host, path: path) else {
             return self.reject(ErrorResponse(status: 404, description: "no route for \(host ?? "")\(path)"), head: head, unreadBody: head.hasBody)
         }
@@ -781,13 +781,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             status: status, description: "the request was blocked by the firewall",
             extra: ["rule_ids": .array(decision.blockingRuleIDs.map { .int($0) }), "request_id": .string(requestID.description)]
         )
-    }
-
-    static func hostWithoutPort(_ host: String?) -> String? {
-        guard let host else { return nil }
-        if host.hasPrefix("["), let end = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<end]) }
-        let name = host.utf8.firstIndex(of: UInt8(ascii: ":")).map { host[..<$0] } ?? host[...]
-        return name.isEmpty ? nil : String(name)
     }
 
     private func peer(_ context: ChannelHandlerContext) -> String {
