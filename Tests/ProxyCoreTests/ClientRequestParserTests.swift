@@ -61,6 +61,7 @@ import Testing
             #expect(outcome.heads.count == 1 && outcome.ends == 1 && outcome.leftover.isEmpty)
             #expect(head.method == .GET)
             #expect(head.uri == "/shop/items?id=7")
+            #expect(head.path == "/shop/items")
             #expect(head.version == .http1_1)
             #expect(head.keepAlive)
             #expect(!head.hasBody && !head.expectsContinue && !head.asksUpgrade)
@@ -90,6 +91,7 @@ import Testing
             + "\r\nGET /c HTTP/1.1\r\n\r\n"
         for outcome in [try Self.run([text]), try Self.runBytewise(text)] {
             #expect(outcome.heads.map(\.uri) == ["/a", "/b", "/c"])
+            #expect(outcome.heads.map(\.path) == ["/a", "/b", "/c"], "a target without a query is all path")
             #expect(outcome.heads.map(\.framing) == [.length(5), .chunked, .none])
             #expect(outcome.bodies == ["hello", "hello world", ""], "chunk framing, extensions and trailers are not body")
             #expect(outcome.ends == 3)

@@ -43,7 +43,10 @@ struct ValueBuffer {
     @discardableResult
     mutating func append(_ bytes: some Collection<UInt8>) -> Range<Int> {
         let start = self.bytes.count
-        self.bytes.append(contentsOf: bytes)
+        // From a buffer, one copy: a string's UTF-8 view appended as a collection goes through its generic copy.
+        if bytes.withContiguousStorageIfAvailable({ self.bytes.append(contentsOf: $0) }) == nil {
+            self.bytes.append(contentsOf: bytes)
+        }
         return start..<self.bytes.count
     }
 

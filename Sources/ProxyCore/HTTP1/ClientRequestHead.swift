@@ -46,6 +46,12 @@ public struct ClientRequestHead: Sendable {
     /// The request target as sent (path and query).
     public var uri: String { self.string(self.target) }
 
+    /// The request target up to its query.
+    public var path: String {
+        let query = self.bytes.withUnsafeReadableBytes { p in p[self.target].firstIndex(of: UInt8(ascii: "?")) }
+        return self.string(self.target.lowerBound..<(query ?? self.target.upperBound))
+    }
+
     /// Whether a body follows the head.
     public var hasBody: Bool { self.framing != .none }
 

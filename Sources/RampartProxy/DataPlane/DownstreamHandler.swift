@@ -220,9 +220,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         guard let context = self.context else { return }
         let state = self.server.state
         let uri = head.uri
-        let path = Substring(uri).prefix { $0 != "?" }
         // One string for the record and the rate limiter: a path longer than 15 bytes allocates.
-        let pathString = String(path)
+        let pathString = head.path
+        let path = Substring(pathString)
         self.record = RequestRecord(started: .now(), method: head.method.rawValue, path: pathString)
         self.loop.stats.inFlight += 1
         let host = RouteTable.host(ofField: head.first(name: "host"))
