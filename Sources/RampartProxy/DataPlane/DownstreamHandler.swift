@@ -760,9 +760,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     /// always logged; allowed requests as sampled.
     private func finishRecord(status: Int, bytes: Int, reason: String? = nil) {
         let now = NIODeadline.now()
-        let record = self.record ?? RequestRecord(started: now, method: "-", path: "-")
-        if self.record != nil { self.loop.stats.inFlight -= 1 }
-        self.record = nil
+        // Taken, not copied: a copy retains each of its strings, and clearing the property releases them again.
+        let held = self.record.take()
+        if held != nil { self.loop.stats.inFlight -= 1 }
+        let record = held ?? RequestRecord(started: now, method: "-", path: "-")
         let duration = now - record.started
         self.loop.stats.recordResponse(status: status, route: record.route, microseconds: UInt64(max(0, duration.nanoseconds / 1000)))
         guard let log = self.server.accessLog else { return }
