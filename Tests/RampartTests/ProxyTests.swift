@@ -263,6 +263,30 @@ import TestSupport
         }
     }
 
+    /// Without firewall rules nothing inspects a body: it goes to the backend as it arrives, whatever its size,
+    /// where with rules one beyond the inspected size is refused (above).
+    @Test func withoutFirewallRulesBodiesAreNotHeldForInspection() async throws {
+        let rules = try RulesFixture()
+        try rules.remove("firewall")
+        try FileManager.default.createDirectory(atPath: rules.root + "/firewall", withIntermediateDirectories: true)
+        let seen = Locked(0)
+        try await EchoBackend.make(seen: seen).withLiveClient { client in
+            let proxy = try await ProxyHarness.start(backendPort: try #require(client.port), rulesDirectory: rules.root) { config in
+                config.maxInspectedBody = 1000
+            }
+            let body = String(repeating: "a", count: 5000)
+            let large = try await proxy.request(
+                "POST /app HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n\(body)"
+            )
+            let attack = try await proxy.request("GET /app?q=%27%20or%201=1-- HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            try await proxy.stop()
+            #expect(large.status == 200)
+            #expect(try Self.json(large)["body_bytes"] == 5000)
+            #expect(attack.status == 200, "no rule to block it")
+            #expect(seen.withLock { $0 } == 2)
+        }
+    }
+
     /// A proxy whose `/ws` route goes to the raw-socket peer upgrade_echo.py.
     static func withUpgradePeer(_ body: @Sendable (ProxyHarness) async throws -> Void) async throws {
         let backend = try ChildProcess("python3", arguments: { [peerScript("upgrade_echo.py"), String($0)] })

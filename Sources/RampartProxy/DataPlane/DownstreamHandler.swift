@@ -328,18 +328,25 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
             return self.reject(response, head: head, unreadBody: head.hasBody)
         }
 
-        // Firewall, headers phase.
-        var firewall = FirewallEvaluation.start(
-            ruleSet: state.firewall,
-            request: FirewallRequest(method: head.method.rawValue, uri: pending.uri, headers: pending.headerList, clientAddress: resolution.client),
-            reusing: &self.loop.spareFirewall
-        )
-        let decision = firewall.runHeaders()
-        if decision.isDenied || decision.verdict == .allow { self.countFirewall(decision) }
-        if case .deny(let status) = decision.verdict {
-            self.loop.spareFirewall = consume firewall
-            state.rateLimiter.release(rateDecision)
-            return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, unreadBody: head.hasBody)
+        // Firewall, headers phase. Without rules there is nothing to evaluate, and the body streams through as it
+        // arrives, uninspected.
+        var firewall: FirewallEvaluation?
+        var allowed = state.firewall.rules.isEmpty
+        if !allowed {
+            var evaluation = FirewallEvaluation.start(
+                ruleSet: state.firewall,
+                request: FirewallRequest(method: head.method.rawValue, uri: pending.uri, headers: pending.headerList, clientAddress: resolution.client),
+                reusing: &self.loop.spareFirewall
+            )
+            let decision = evaluation.runHeaders()
+            if decision.isDenied || decision.verdict == .allow { self.countFirewall(decision) }
+            if case .deny(let status) = decision.verdict {
+                self.loop.spareFirewall = consume evaluation
+                state.rateLimiter.release(rateDecision)
+                return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, unreadBody: head.hasBody)
+            }
+            allowed = decision.verdict == .allow
+            firewall = consume evaluation
         }
 
         var forwardedHead = self.requestHeadBuffer.take() ?? context.channel.allocator.buffer(capacity: 512)
@@ -361,7 +368,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         exchange.rateDecision = rateDecision
         exchange.isTunnel = head.asksUpgrade
         self.exchange = exchange
-        if decision.verdict == .allow {
+        if allowed {
             exchange.bodyInspected = true
             self.forward(exchange)
         }

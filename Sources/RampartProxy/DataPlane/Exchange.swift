@@ -15,7 +15,8 @@ final class Exchange {
     /// The head as the backend gets it, written once the checks passed.
     let forwardedHead: ByteBuffer
     var requestID: ProxyRequestID
-    /// The firewall's evaluation until its body phase has run; then it goes back to the loop for reuse.
+    /// The firewall's evaluation until its body phase has run; then it goes back to the loop for reuse. Nil when
+    /// the rule set is empty.
     var firewall: FirewallEvaluation?
     var rateDecision: RateLimitDecision?
 
@@ -48,7 +49,7 @@ final class Exchange {
     /// The backend answered 101: after this response the connections are glued.
     var switchingProtocols = false
 
-    init(state: ProxyState, head: ClientRequestHead, route: RouteTable.Entry, forwardedHead: ByteBuffer, requestID: ProxyRequestID, firewall: FirewallEvaluation) {
+    init(state: ProxyState, head: ClientRequestHead, route: RouteTable.Entry, forwardedHead: ByteBuffer, requestID: ProxyRequestID, firewall: consuming FirewallEvaluation?) {
         self.state = state
         self.head = head
         self.keepAlive = head.keepAlive
