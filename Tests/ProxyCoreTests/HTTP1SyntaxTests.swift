@@ -78,4 +78,27 @@ import Testing
             }
         }
     }
+
+    @Test func fieldNamesAreComparedWordwiseWithoutFalseMatches() {
+        let names: [StaticString] = ["x-forwarded-for", "content-length", "transfer-encoding", "keep-alive", "x-request-id", "te", "host"]
+        let tchars = Array("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+        for name in names {
+            let lower = name.withUTF8Buffer { Array($0) }
+            let upper = lower.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+            for bytes in [lower, upper, [UInt8](repeating: 0x78, count: 3) + lower] {
+                let range = (bytes.count - lower.count)..<bytes.count
+                #expect(bytes.withUnsafeBytes { HTTP1Syntax.tokenEqualsIgnoringCase($0, range, name) }, "\(bytes)")
+            }
+            // Every other token byte at every position: only a letter's two cases may stand for it.
+            for position in lower.indices {
+                for byte in tchars where byte | 0x20 != lower[position] || !(0x61...0x7A).contains(lower[position]) {
+                    guard byte != lower[position] else { continue }
+                    var changed = lower
+                    changed[position] = byte
+                    #expect(!changed.withUnsafeBytes { HTTP1Syntax.tokenEqualsIgnoringCase($0, 0..<changed.count, name) }, "\(changed)")
+                }
+            }
+            #expect(!lower.withUnsafeBytes { HTTP1Syntax.tokenEqualsIgnoringCase($0, 0..<(lower.count - 1), name) }, "a shorter name")
+        }
+    }
 }

@@ -57,16 +57,25 @@ public struct ClientRequestHead: Sendable {
 
     /// The first value of the field `name` (lower case), nil when absent.
     public func first(name lowercase: StaticString) -> String? {
-        self.bytes.withUnsafeReadableBytes { p in
-            self.fields.first { HTTP1Syntax.equalsIgnoringCase(p, $0.name, lowercase) }.map { self.string($0.value) }
+        let kind = HTTP1Syntax.kind(of: lowercase)
+        return self.bytes.withUnsafeReadableBytes { p in
+            self.fields.first { Self.field($0, isNamed: lowercase, kind, in: p) }.map { self.string($0.value) }
         }
     }
 
     /// Every value of the field `name` (lower case), in order.
     public func values(name lowercase: StaticString) -> [String] {
-        self.bytes.withUnsafeReadableBytes { p in
-            self.fields.lazy.filter { HTTP1Syntax.equalsIgnoringCase(p, $0.name, lowercase) }.map { self.string($0.value) }
+        let kind = HTTP1Syntax.kind(of: lowercase)
+        return self.bytes.withUnsafeReadableBytes { p in
+            self.fields.lazy.filter { Self.field($0, isNamed: lowercase, kind, in: p) }.map { self.string($0.value) }
         }
+    }
+
+    /// Whether `field` is named `lowercase`, whose kind is `kind`. Fields were classified as they were read, so a
+    /// name the proxy knows is found by its kind alone; only other names are compared byte by byte.
+    private static func field(_ field: HTTP1Syntax.FieldLine, isNamed lowercase: StaticString, _ kind: HTTP1Syntax.FieldName, in p: UnsafeRawBufferPointer) -> Bool {
+        guard field.kind == kind else { return false }
+        return kind != .other && kind != .proxyOther || HTTP1Syntax.equalsIgnoringCase(p, field.name, lowercase)
     }
 
     /// Every field as text, in order, as the firewall and the rate limiter take them.
