@@ -74,21 +74,14 @@ public struct ForwardedHeaders: Sendable {
                     writer.append(UnsafeRawBufferPointer(rebasing: p[hostField.value]))
                     writer.append("\r\n")
                 }
-                writer.append("X-Forwarded-For: ")
-                writer.append(resolution.forwardedFor)
-                writer.append("\r\nX-Real-IP: ")
-                writer.append(resolution.client)
-                writer.append("\r\n")
+                writer.appendField("X-Forwarded-For", resolution.forwardedFor)
+                writer.appendField("X-Real-IP", resolution.client)
                 if let addRequestID {
                     writer.append("X-Request-ID: ")
                     addRequestID.write(into: &writer)
                     writer.append("\r\n")
                 }
-                if self.addForwarded {
-                    writer.append("Forwarded: ")
-                    writer.append(forwardedElement)
-                    writer.append("\r\n")
-                }
+                if self.addForwarded { writer.appendField("Forwarded", forwardedElement) }
                 writer.append(tunnel ? "Connection: upgrade\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
             }
         }

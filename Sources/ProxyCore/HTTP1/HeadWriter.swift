@@ -45,6 +45,22 @@ struct HeadWriter: ~Copyable {
         text.withUTF8Bytes { self.append(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Appends a field line: `name`, `: `, `value` and CRLF.
+    mutating func appendField(_ name: StaticString, _ value: String) {
+        self.append(name)
+        self.append(": ")
+        self.append(value)
+        self.append("\r\n")
+    }
+
+    /// Appends a field line: `name`, `: `, `value` and CRLF.
+    mutating func appendField(_ name: String, _ value: String) {
+        self.append(name)
+        self.append(": ")
+        self.append(value)
+        self.append("\r\n")
+    }
+
     /// Lets `body` write up to `count` bytes in place; it returns how many it wrote.
     mutating func append(upTo count: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
         precondition(count <= self.bytes.count - self.count, "a head outgrew the room reserved for it")

@@ -53,12 +53,7 @@ public struct UpstreamResponseHead: Sendable {
                 }
                 // Everything up to the empty line that ends the head.
                 writer.append(UnsafeRawBufferPointer(rebasing: p[position..<p.count - 2]))
-                for field in extraFields {
-                    writer.append(field.name)
-                    writer.append(": ")
-                    writer.append(field.value)
-                    writer.append("\r\n")
-                }
+                for field in extraFields { writer.appendField(field.name, field.value) }
                 if let connection {
                     writer.append("Connection: ")
                     writer.append(connection)
