@@ -203,7 +203,8 @@ enum HTTP1Syntax {
         a.count == b.count && zip(a, b).allSatisfy { Self.lowercased(p[$0]) == Self.lowercased(q[$1]) }
     }
 
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
+    /// `byte` with an ASCII capital letter made lower case.
+    static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 

@@ -71,12 +71,8 @@ public struct RouteTable: Sendable {
     static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
         a.withUTF8Bytes { a in
             b.withUTF8Bytes { b in
-                a.count == b.count && a.elementsEqual(b) { Self.lowercased($0) == Self.lowercased($1) }
+                a.count == b.count && a.elementsEqual(b) { HTTP1Syntax.lowercased($0) == HTTP1Syntax.lowercased($1) }
             }
         }
-    }
-
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 }
