@@ -8,7 +8,10 @@ import TestSupport
 
 /// Live reload under continuous load: rule files are changed, broken and fixed while clients send requests
 /// over keep-alive connections. No request may fail, and each change must apply within a second.
-@Suite struct LiveReloadTests {
+///
+/// One test at a time: each loads the whole rule set at start and on every reload, and two siblings doing so on
+/// this 2-core machine's other core stretched a reload past the second now and then.
+@Suite(.serialized) struct LiveReloadTests {
     /// Clients on Dispatch threads, each on one keep-alive connection, recording every status with the time its
     /// request was sent: a request keeps the rules it started with, so phases are told apart by send time.
     final class Load: Sendable {
