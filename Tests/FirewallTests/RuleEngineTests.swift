@@ -333,4 +333,47 @@ import Testing
         #expect(set.evaluate(Self.get("/?a=ZnVuY3Rpb2")).verdict == .pass)
         #expect(set.evaluate(Self.get("/?a=x&b=ZnVuY3Rpb24%3D&c=Zg")).matches.map(\.target) == ["args:b"])
     }
+
+    /// A JSON body of many fields repeats a value: each repeat shares its first occurrence's prefilter rows and
+    /// decoded forms (``ValueTwins``), yet is selected, excluded and reported under its own name. `ZnVuY3Rpb24` is
+    /// base64 for `function`.
+    @Test func repeatedValuesAreJudgedUnderTheirOwnNames() throws {
+        let set = try Self.rules("""
+            rules:
+              - id: 1
+                message: hidden
+                targets: [args]
+                exclude_targets: ['args:items.0.note']
+                transforms: [base64_decode]
+                operator: regex
+                argument: '\\bfunction\\b'
+                action: deny
+              - {id: 2, message: quote, targets: ['args:items.3.sku'], operator: contains, argument: "'", action: deny}
+            """)
+        func body(notes: [String], skus: [String]) -> String {
+            let items = zip(notes, skus).enumerated().map { #"{"id":\#($0.offset),"note":"\#($0.element.0)","sku":"\#($0.element.1)"}"# }
+            return #"{"items":["# + items.joined(separator: ",") + "]}"
+        }
+        let plain = [String](repeating: "regular order item", count: 8)
+        let skus = [String](repeating: "a'b", count: 8)
+        // The excluded first note is the one the others repeat: the third is judged on its own name.
+        var notes = plain
+        notes[0] = "ZnVuY3Rpb24"
+        let onlyExcluded = set.evaluate(Self.post("/", contentType: "application/json", body: body(notes: notes, skus: plain)))
+        #expect(onlyExcluded.verdict == .pass)
+        notes[2] = "ZnVuY3Rpb24"
+        let repeated = set.evaluate(Self.post("/", contentType: "application/json", body: body(notes: notes, skus: plain)))
+        #expect(repeated.matches.map(\.target) == ["args:items.2.note"])
+        // Only the fourth of eight equal skus is selected, and it matches though the first was scanned for all.
+        let quoted = set.evaluate(Self.post("/", contentType: "application/json", body: body(notes: plain, skus: skus)))
+        #expect(quoted.matches.map(\.target) == ["args:items.3.sku"])
+        // Evaluated again in the same storage, the repeats of the last request are not this one's.
+        var spare: FirewallEvaluation? = nil
+        for (request, expected) in [(body(notes: notes, skus: plain), ["args:items.2.note"]), (body(notes: plain, skus: plain), [])] {
+            var evaluation = FirewallEvaluation.start(ruleSet: set, request: Self.post("/", contentType: "application/json", body: request), reusing: &spare)
+            _ = evaluation.runHeaders()
+            #expect(evaluation.runBody(Array(request.utf8)).matches.map(\.target) == expected)
+            spare = evaluation
+        }
+    }
 }

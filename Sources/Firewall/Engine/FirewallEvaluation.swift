@@ -46,6 +46,11 @@ public struct FirewallEvaluation {
     /// Per collection ordinal (`words` each): the union of its entries' `entryHits`. A condition visits only the
     /// collections that have its bit, instead of looking at each entry of every collection it targets.
     private var collectionHits: [UInt64] = []
+    /// Per entry: an earlier entry with the same bytes, whose prefilter rows answer for it (-1, or past the end:
+    /// none known), and the table that finds them. Sought only in large collections of values
+    /// (``twinBatchMinimum``), so a GET's evaluation never sizes the array.
+    private var twinOf: [Int32] = []
+    private var twins = ValueTwins()
     /// Per rule index: targets removed by exclusions that apply to this request; nil means the rule is off.
     private var adjustments: [Int: [TargetSelector]?]
     private var finished = false
@@ -119,6 +124,8 @@ public struct FirewallEvaluation {
         self.collectionCovered = RequestView.PerCollection(repeating: 0)
         self.entryHits.removeAll(keepingCapacity: true)
         self.collectionHits.removeAll(keepingCapacity: true)
+        self.twinOf.removeAll(keepingCapacity: true)
+        self.twins.removeAll()
         self.finished = false
         self.decision.clear()
     }
@@ -423,6 +430,13 @@ public struct FirewallEvaluation {
                 self.hitRow[index] = Int32(self.emptyRow)
                 return self.emptyRow
             }
+            let twin = entry < self.twinOf.count ? Int(self.twinOf[entry]) : -1
+            if twin >= 0 {
+                // The chain's output is a function of the bytes, which the twin shares.
+                row = self.hitsRow(twin, prefilterSlot: prefilterSlot)
+                self.hitRow[index] = Int32(row)
+                return row
+            }
             let value = self.transformed(entry, chain: self.ruleSet.prefilterChains[prefilterSlot])
             if self.view.isRawValue(value, of: entry) { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
             row = self.scannedRow(value)
@@ -447,6 +461,10 @@ public struct FirewallEvaluation {
     /// `hits`, keeping their byte classes when `summarizing`; then adds each value's row to its `entryHits`, to
     /// `candidates` (masked by the collection's groups) and to the collection's `collectionHits`.
     ///
+    /// In a batch of ``twinBatchMinimum`` values or more of a collection chains transform, a value with the
+    /// bytes of one scanned before takes that one's row and classes, and is its twin from then on
+    /// (``hitsRow(_:prefilterSlot:)``). Member names are not looked up: JSON paths and header names rarely repeat.
+    ///
     /// One pass over a collection's values with the tables, the bytes and the results held as pointers: scanned
     /// one call at a time, each value paid for reaching them again (a retain, a release, a uniqueness check per
     /// array written), as much as scanning a short value costs.
@@ -461,15 +479,19 @@ public struct FirewallEvaluation {
         let firstRow = self.hits.count / words
         self.hits.append(contentsOf: repeatElement(0, count: pending &* words))
         // Taken out of `self` while written through pointers, so that the closures below need nothing of it.
-        var (hits, hitRow, byteClasses): ([UInt64], [Int32], [UInt32]) = ([], [], [])
+        let seeksTwins = summarizing && pending >= Self.twinBatchMinimum && !RequestView.namesMembers(collection)
+        if seeksTwins { self.findTwins(entries) }
+        var (hits, hitRow, byteClasses, twinOf): ([UInt64], [Int32], [UInt32], [Int32]) = ([], [], [], [])
         swap(&hits, &self.hits)
         swap(&hitRow, &self.hitRow)
         swap(&byteClasses, &self.byteClasses)
+        swap(&twinOf, &self.twinOf)
         let view = self.view
         let prefilter = self.ruleSet.prefilter
         // Only a collection no chain transforms has a search, and it is looked up only then: the lookup retains it.
         let search = summarizing ? nil : self.ruleSet.prefilterCollectionSearches[collection]
         let masks = self.ruleSet.prefilterCollectionMasks
+        var next = firstRow
         view.withPhaseBytes { head, body in
             hits.withUnsafeMutableBufferPointer { hits in
                 hitRow.withUnsafeMutableBufferPointer { hitRow in
@@ -479,14 +501,13 @@ public struct FirewallEvaluation {
                             prefilter.withScanner { scanner in
                                 // Short values are scanned in pairs, each walked beside the other; a long one is
                                 // walked in halves on its own.
-                                var next = firstRow
                                 var waiting: (entry: Int, value: UnsafeBufferPointer<UInt8>, row: Int)?
-                                for entry in entries where hitRow[entry &* slotCount] < 0 {
+                                for entry in entries where hitRow[entry &* slotCount] < 0 && (!seeksTwins || twinOf[entry] < 0) {
+                                    let (range, inHead) = view.valueRange(entry)
+                                    let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
                                     let row = next
                                     next &+= 1
                                     hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
-                                    let (range, inHead) = view.valueRange(entry)
-                                    let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
                                     if let search {
                                         search.scan(value, into: results + row &* words)
                                     } else if let other = waiting, value.count < scanner.splitLength {
@@ -504,6 +525,11 @@ public struct FirewallEvaluation {
                                     byteClasses[other.entry] = scanner.scan(other.value, into: results + other.row &* words, summarizing: summarizing)
                                 }
                                 for entry in entries {
+                                    // After every scan: a twin's own may still have been waiting for a pair.
+                                    if seeksTwins, case let twin = Int(twinOf[entry]), twin >= 0 {
+                                        hitRow[entry &* slotCount] = hitRow[twin &* slotCount]
+                                        byteClasses[entry] = byteClasses[twin]
+                                    }
                                     let row = Int(hitRow[entry &* slotCount])
                                     for word in 0..<words {
                                         let found = results[row &* words &+ word]
@@ -518,10 +544,38 @@ public struct FirewallEvaluation {
                 }
             }
         }
+        // Rows were made for every value; twins took none of theirs.
+        if seeksTwins { hits.removeLast((firstRow &+ pending &- next) &* words) }
         swap(&hits, &self.hits)
         swap(&hitRow, &self.hitRow)
         swap(&byteClasses, &self.byteClasses)
+        swap(&twinOf, &self.twinOf)
     }
+
+    /// Records in `twinOf` each of `entries` (none scanned yet) whose bytes an earlier value has.
+    @inline(never)
+    private mutating func findTwins(_ entries: ArraySlice<Int>) {
+        var (twins, twinOf) = (ValueTwins(), [Int32]())
+        swap(&twins, &self.twins)
+        swap(&twinOf, &self.twinOf)
+        twinOf.append(contentsOf: repeatElement(-1, count: self.view.count - twinOf.count))
+        self.view.withPhaseBytes { head, body in
+            let view = self.view
+            func bytes(_ entry: Int) -> UnsafeBufferPointer<UInt8> {
+                let (range, inHead) = view.valueRange(entry)
+                return UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
+            }
+            for entry in entries {
+                if let twin = twins.twin(of: entry, bytes(entry), bytes: bytes) { twinOf[entry] = Int32(truncatingIfNeeded: twin) }
+            }
+        }
+        swap(&twins, &self.twins)
+        swap(&twinOf, &self.twinOf)
+    }
+
+    /// The fewest values of a collection, scanned at once, worth looking for twins among: a GET's dozen headers
+    /// rarely repeat, and finding none costs a table and a hash each.
+    private static let twinBatchMinimum = 16
 
     /// Scans `value` (a chain's output: its byte classes are not needed) into a new row of `hits`.
     private mutating func scannedRow(_ value: ArraySlice<UInt8>) -> Int {

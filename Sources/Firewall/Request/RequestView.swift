@@ -45,6 +45,12 @@ struct RequestView {
     /// The number of entries.
     var count: Int { self.allEntries.count }
 
+    /// Whether the collection with ordinal `collection` holds member names (`arg_names`, say) as its values.
+    static func namesMembers(_ collection: Int) -> Bool {
+        collection == TargetSelector.Collection.argNames.ordinal || collection == TargetSelector.Collection.headerNames.ordinal
+            || collection == TargetSelector.Collection.cookieNames.ordinal
+    }
+
     /// Entry `entry`'s collection.
     @inline(__always)
     func collection(of entry: Int) -> TargetSelector.Collection {
