@@ -254,10 +254,16 @@ struct RequestView {
         swap(&order, &self.collectionOrder)
         order.removeAll(keepingCapacity: true)
         order.append(contentsOf: repeatElement(0, count: self.allEntries.count))
-        // `starts` doubles as each collection's next free place, then is restored by shifting back.
-        for (index, entry) in self.allEntries.enumerated() {
-            order[starts[entry.collection.ordinal]] = index
-            starts[entry.collection.ordinal] += 1
+        // `starts` doubles as each collection's next free place, then is restored by shifting back. Written
+        // through a pointer: the array's subscript checked its storage's uniqueness for every entry.
+        order.withUnsafeMutableBufferPointer { order in
+            self.allEntries.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    let ordinal = entries[index].collection.ordinal
+                    order[starts[ordinal]] = index
+                    starts[ordinal] &+= 1
+                }
+            }
         }
         for ordinal in stride(from: Self.collectionCount, to: 0, by: -1) { starts[ordinal] = starts[ordinal - 1] }
         starts[0] = 0
@@ -282,7 +288,7 @@ struct RequestView {
 
     private mutating func noteNonASCII(_ name: Range<Int>) {
         guard !self.hasNonASCIIName else { return }
-        self.hasNonASCIIName = self.buffer.firstIndex(from: name.lowerBound, before: name.upperBound) { $0 >= 0x80 } < name.upperBound
+        self.hasNonASCIIName = !self.buffer.isASCII(name)
     }
 
     /// Adds the value of a single-valued collection, which has no member names.

@@ -27,15 +27,24 @@ struct ValueBuffer {
     /// The bytes at `range`, without a copy.
     subscript(range: Range<Int>) -> ArraySlice<UInt8> { self.bytes[range] }
 
-    /// The first index in `start..<end` whose byte satisfies `predicate`, or `end`. Read through a pointer,
-    /// without the array's checked subscript per byte and without a slice (whose copy retains the storage).
-    @inline(__always)
-    func firstIndex(from start: Int, before end: Int, where predicate: (UInt8) -> Bool) -> Int {
-        precondition(start >= 0 && end <= self.bytes.count, "a range outside the buffer")
+    /// Whether every byte at `range` is ASCII. Eight bytes at a step, through a pointer: a JSON body's paths are
+    /// a thousand bytes and more, and a step per byte was a third of adding its fields to a view.
+    func isASCII(_ range: Range<Int>) -> Bool {
+        precondition(range.lowerBound >= 0 && range.upperBound <= self.bytes.count, "a range outside the buffer")
         return self.bytes.withUnsafeBufferPointer { bytes in
-            var index = start
-            while index < end, !predicate(bytes[index]) { index &+= 1 }
-            return index
+            guard let base = bytes.baseAddress else { return true }
+            var index = range.lowerBound
+            // A return in each loop: without one the compiler vectorizes the loops, and computing their trip
+            // counts cost more than a short name's bytes.
+            while index &+ 8 <= range.upperBound {
+                guard UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 else { return false }
+                index &+= 8
+            }
+            while index < range.upperBound {
+                guard base[index] < 0x80 else { return false }
+                index &+= 1
+            }
+            return true
         }
     }
 
