@@ -14,6 +14,8 @@ final class ProxyState: Sendable {
     let rateLimiter: RateLimiter
     /// Whether a rate-limit policy keys on a cookie (else the Cookie header is not parsed for limits).
     let limitsReadCookies: Bool
+    /// Whether a rate-limit policy keys on a header field (else the limiter is not handed the fields).
+    let limitsReadHeaders: Bool
     /// Each upstream server's `host:port`, formatted once: the access log names the server of every request.
     let serverNames: [[String]]
 
@@ -25,6 +27,7 @@ final class ProxyState: Sendable {
         self.firewall = firewall
         self.rateLimiter = rateLimiter
         self.limitsReadCookies = rateLimiter.readsCookies
+        self.limitsReadHeaders = rateLimiter.readsHeaders
         self.serverNames = config.upstreams.map { $0.servers.map(\.description) }
     }
 }

@@ -63,7 +63,16 @@ public final class RateLimiter: Sendable {
 
     /// Whether any policy keys on a cookie, so a caller can skip parsing cookies when none does.
     public var readsCookies: Bool {
-        self.policies.contains { $0.key.contains { if case .cookie = $0 { true } else { false } } }
+        self.keysOn { if case .cookie = $0 { true } else { false } }
+    }
+
+    /// Whether any policy keys on a header field, so a caller can leave a request's fields out when none does.
+    public var readsHeaders: Bool {
+        self.keysOn { if case .header = $0 { true } else { false } }
+    }
+
+    private func keysOn(_ kind: (KeyPart) -> Bool) -> Bool {
+        self.policies.contains { $0.key.contains(where: kind) }
     }
 
     /// A limiter over `policies` that shares this one's stores, for a reload: the buckets of policies that did

@@ -376,4 +376,38 @@ import Testing
             spare = evaluation
         }
     }
+
+    /// A request whose fields are ranges of its head's bytes, as the proxy hands it over, is judged as the same
+    /// request with string fields: headers and their names in any case, cookies, and the Content-Type that
+    /// decides how the body is parsed.
+    @Test func fieldsAsRangesOfTheHeadDecideAsStrings() throws {
+        let set = try Self.rules("""
+            rules:
+              - {id: 1, message: agent, phase: request_headers, targets: ['headers:user-agent'], operator: contains, argument: sqlmap, action: log}
+              - {id: 2, message: cookie, phase: request_headers, targets: ['cookies:session'], operator: contains, argument: '<', action: log}
+              - {id: 3, message: name, phase: request_headers, targets: [header_names], transforms: [lowercase], operator: equals, argument: x-evil, action: log}
+              - {id: 4, message: json, targets: ['args:user.name'], operator: contains, argument: "'", action: log}
+            """)
+        let head = "POST /x?a=1 HTTP/1.1\r\nHost: example.com\r\nUSER-AGENT: SQLMap sqlmap/1.7\r\nCookie: theme=dark; session=<x>\r\n"
+            + "X-Evil: 1\r\ncontent-TYPE: application/json\r\n\r\n"
+        let bytes = Array(head.utf8)
+        var ranges: [FirewallRequest.FieldRange] = []
+        var strings: [(name: String, value: String)] = []
+        for line in head.components(separatedBy: "\r\n").dropFirst() where !line.isEmpty {
+            let start = try #require(head.range(of: line)).lowerBound.utf16Offset(in: head)
+            let colon = try #require(line.firstIndex(of: ":")).utf16Offset(in: line)
+            ranges.append((start..<(start + colon), (start + colon + 2)..<(start + line.utf8.count)))
+            strings.append((String(line.prefix(colon)), String(line.dropFirst(colon + 2))))
+        }
+        let body = Array(#"{"user":{"name":"o'neil"}}"#.utf8)
+        var fromRanges = FirewallRequest(method: "POST", uri: "/x?a=1", head: bytes, fields: ranges, clientAddress: "203.0.113.9")
+        fromRanges.body = body
+        let fromStrings = FirewallRequest(method: "POST", uri: "/x?a=1", headers: strings, body: body, clientAddress: "203.0.113.9")
+        #expect(fromRanges.headers.map { "\($0.name)=\($0.value)" } == strings.map { "\($0.name)=\($0.value)" })
+        #expect(fromRanges.header("Content-Type") == "application/json")
+        #expect(fromRanges.header("content-length") == nil)
+        let expected = set.evaluate(fromStrings).matches.map { "\($0.ruleID) \($0.target) \($0.value)" }
+        #expect(expected == ["1 headers:USER-AGENT SQLMap sqlmap/1.7", "2 cookies:session <x>", "3 header_names:X-Evil x-evil", "4 args:user.name o'neil"])
+        #expect(set.evaluate(fromRanges).matches.map { "\($0.ruleID) \($0.target) \($0.value)" } == expected)
+    }
 }

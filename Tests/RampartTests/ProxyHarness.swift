@@ -51,6 +51,11 @@ struct ProxyHarness: Sendable {
             match: {path_prefix: /burst}
             rate: 1/min
             burst: 3
+          - name: key-test
+            match: {path_prefix: /keyed}
+            key: [{header: X-API-Key}]
+            rate: 1/min
+            burst: 1
         """
 
     /// - Parameters:

@@ -109,6 +109,19 @@ import TestSupport
         }
     }
 
+    /// A policy keyed on a header field: the proxy hands the limiter the request's fields only when a policy
+    /// reads one, so this is the path that needs them.
+    @Test func aPolicyKeyedOnAHeaderCountsEachKeyApart() async throws {
+        try await Self.withProxy { proxy, _ in
+            var statuses: [Int] = []
+            for key in ["k1", "k1", "k2", "k2", nil, nil] {
+                let field = key.map { "X-Api-Key: \($0)\r\n" } ?? ""
+                statuses.append(try await proxy.request("GET /keyed HTTP/1.1\r\nHost: a\r\n\(field)Connection: close\r\n\r\n").status)
+            }
+            #expect(statuses == [200, 429, 200, 429, 200, 200], "a request without the key is not limited (missing: skip)")
+        }
+    }
+
     @Test func errorsAreJSON() async throws {
         try await Self.withProxy { proxy, _ in
             let dead = try await proxy.request("GET /dead HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")

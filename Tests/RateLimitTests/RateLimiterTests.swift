@@ -183,6 +183,19 @@ struct RateLimiterTests {
         #expect(keyed.allowed)
     }
 
+    /// A caller leaves out cookies and header fields no policy keys on.
+    @Test func theLimiterTellsWhetherItReadsCookiesOrHeaders() {
+        let limit = RateLimitPolicy.Limit.tokenBucket(rate: Rate(count: 1, window: 1), burst: 1, cost: 1)
+        let byAddress = RateLimitPolicy(name: "a", key: [.clientAddress()], limit: limit)
+        let byHeader = RateLimitPolicy(name: "h", key: [.route, .header("X-API-Key")], limit: limit)
+        let byCookie = RateLimitPolicy(name: "c", key: [.cookie("session")], limit: limit)
+        for (policies, cookies, headers) in [([byAddress], false, false), ([byAddress, byHeader], false, true), ([byCookie], true, false)] {
+            let limiter = RateLimiter(policies: policies)
+            #expect(limiter.readsCookies == cookies)
+            #expect(limiter.readsHeaders == headers)
+        }
+    }
+
     @Test func addressesGroupByPrefix() {
         #expect(AddressPrefix.network(of: "203.0.113.77", ipv4Prefix: 24, ipv6Prefix: 64) == "203.0.113.0/24")
         #expect(AddressPrefix.network(of: "203.0.113.77", ipv4Prefix: 32, ipv6Prefix: 64) == "203.0.113.77")

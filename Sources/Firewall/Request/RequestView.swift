@@ -168,10 +168,17 @@ struct RequestView {
         // a share of a plain GET's allocations. The buffer holds the head's bytes, and the query's
         // decoded fields at most once more.
         let hasQuery = request.uri.utf8.contains(UInt8(ascii: "?"))
-        let expected = 8 + request.headers.count * 2 + (hasQuery ? 16 : 0)
-        self.reserve(expected)
         var bytes = request.method.utf8.count + request.uri.utf8.count * (hasQuery ? 2 : 1) + request.clientAddress.utf8.count
-        for (name, value) in request.headers { bytes += name.utf8.count + value.utf8.count }
+        let fieldCount: Int
+        switch request.fields {
+        case .strings(let headers):
+            fieldCount = headers.count
+            for (name, value) in headers { bytes += name.utf8.count + value.utf8.count }
+        case .ranges(let head, let fields):
+            fieldCount = fields.count
+            bytes += head.count
+        }
+        self.reserve(8 + fieldCount * 2 + (hasQuery ? 16 : 0))
         // The last head's bytes (cleared) become this head's buffer, so their storage is used again.
         self.buffer = ValueBuffer(reusing: &self.headBytes, capacity: bytes)
         self.add(.method, self.buffer.append(request.method.utf8))
@@ -184,18 +191,25 @@ struct RequestView {
         } else {
             self.add(.path, uri)
         }
-        for (name, value) in request.headers {
-            let nameRange = self.buffer.append(name.utf8)
-            let valueRange = self.buffer.append(value.utf8)
-            self.addMember(.headers, names: .headerNames, nameRange, valueRange)
-            if name.utf8.count == 6, name.lowercased() == "cookie" {
-                for (cookie, cookieValue) in FormFields.cookies(self.buffer[valueRange]) {
-                    self.addMember(.cookies, names: .cookieNames, cookie, cookieValue)
-                }
-            }
+        switch request.fields {
+        case .strings(let headers):
+            for (name, value) in headers { self.addHeader(self.buffer.append(name.utf8), self.buffer.append(value.utf8)) }
+        case .ranges(let head, let fields):
+            // The whole head in one copy, its fields read where they are in it.
+            let start = self.buffer.append(head).lowerBound
+            for (name, value) in fields { self.addHeader(name.shifted(by: start), value.shifted(by: start)) }
         }
         if !request.clientAddress.isEmpty { self.add(.clientAddress, self.buffer.append(request.clientAddress.utf8)) }
         self.finishPhase()
+    }
+
+    /// Adds a header field at `name` and `value` in the buffer, and the cookies of a Cookie field.
+    private mutating func addHeader(_ name: Range<Int>, _ value: Range<Int>) {
+        self.addMember(.headers, names: .headerNames, name, value)
+        guard FirewallRequest.equalsIgnoringCase(self.buffer[name], "cookie".utf8) else { return }
+        for (cookie, cookieValue) in FormFields.cookies(self.buffer[value]) {
+            self.addMember(.cookies, names: .cookieNames, cookie, cookieValue)
+        }
     }
 
     /// Adds the raw body and the fields parsed from it according to its content type.
@@ -317,5 +331,12 @@ extension TargetSelector.Collection {
         case .clientAddress: 12
         case .unparsedBody: 13
         }
+    }
+}
+
+extension Range<Int> {
+    /// The range moved `offset` places on.
+    fileprivate func shifted(by offset: Int) -> Range<Int> {
+        (self.lowerBound + offset)..<(self.upperBound + offset)
     }
 }

@@ -78,9 +78,15 @@ public struct ClientRequestHead: Sendable {
         return kind != .other && kind != .proxyOther || HTTP1Syntax.equalsIgnoringCase(p, field.name, lowercase)
     }
 
-    /// Every field as text, in order, as the firewall and the rate limiter take them.
+    /// Every field as text, in order, as the rate limiter takes them.
     public var fieldList: [(name: String, value: String)] {
         self.fields.map { (name: self.string($0.name), value: self.string($0.value)) }
+    }
+
+    /// The head's bytes, and every field as ranges of them, in order: the firewall reads the fields as they
+    /// arrived, without a string made of each.
+    public var rawFields: (head: [UInt8], fields: [(name: Range<Int>, value: Range<Int>)]) {
+        (Array(self.bytes.readableBytesView), self.fields.map { ($0.name, $0.value) })
     }
 
     /// The bytes in `range` as text.

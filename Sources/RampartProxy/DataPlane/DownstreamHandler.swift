@@ -231,11 +231,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         }
         let peer = self.peer(context)
         let resolution = state.resolver.resolve(peer: peer, chain: head.values(name: "x-forwarded-for"))
-        // Labelled as the rate limiter and the firewall take it: an unlabelled list is converted by a copy.
-        let headerList = head.fieldList
+        // The fields as strings only for a policy keyed on one; the firewall reads them from the head's bytes.
         let rateRequest = RateLimitRequest(
             method: head.method.rawValue, path: pathString, host: host, clientAddress: resolution.client,
-            headers: headerList, cookies: state.limitsReadCookies ? Self.cookies(head.values(name: "cookie")) : [:], route: route.route.name
+            headers: state.limitsReadHeaders ? head.fieldList : [],
+            cookies: state.limitsReadCookies ? Self.cookies(head.values(name: "cookie")) : [:], route: route.route.name
         )
         // A local decision's bucket starts loading from memory now, and arrives while the request id is made.
         // One use of the request on each branch, so it is moved into the limiter rather than copied.
@@ -253,7 +253,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         self.record?.requestID = requestID
         let pending = PendingRequest(
             head: head, uri: uri, state: state, route: route, resolution: resolution, requestID: requestID,
-            madeRequestID: keptID == nil, headerList: headerList
+            madeRequestID: keptID == nil
         )
 
         // Rate limits: decided here, or by the shared store on this loop's Redis connection.
@@ -303,7 +303,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         let requestID: ProxyRequestID
         /// The proxy made the request id, so the backend gets it in a field of its own.
         let madeRequestID: Bool
-        let headerList: [(name: String, value: String)]
     }
 
     /// The request path after the rate limits: a 429, or the firewall's headers phase and then forwarding.
@@ -333,9 +332,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         var firewall: FirewallEvaluation?
         var allowed = state.firewall.rules.isEmpty
         if !allowed {
+            let (bytes, fields) = head.rawFields
             var evaluation = FirewallEvaluation.start(
                 ruleSet: state.firewall,
-                request: FirewallRequest(method: head.method.rawValue, uri: pending.uri, headers: pending.headerList, clientAddress: resolution.client),
+                request: FirewallRequest(method: head.method.rawValue, uri: pending.uri, head: bytes, fields: fields, clientAddress: resolution.client),
                 reusing: &self.loop.spareFirewall
             )
             let decision = evaluation.runHeaders()
