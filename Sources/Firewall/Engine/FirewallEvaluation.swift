@@ -39,7 +39,7 @@ public struct FirewallEvaluation {
     /// per collection how many of its values are included. A condition outside the set is skipped without
     /// visiting its values one by one.
     private var candidates: [UInt64] = []
-    private var collectionCovered = RequestView.PerCollection(repeating: 0)
+    private var collectionCovered = [Int](repeating: 0, count: RequestView.collectionCount)
     /// Per entry (`words` each): the union of the prefilter rows computed for it, which holds every row that
     /// answers for it. A condition whose bit is missing here is not asked about the entry's own row.
     private var entryHits: [UInt64] = []
@@ -121,7 +121,8 @@ public struct FirewallEvaluation {
         self.hitRow.removeAll(keepingCapacity: true)
         self.emptyRow = -1
         self.candidates.removeAll(keepingCapacity: true)
-        self.collectionCovered = RequestView.PerCollection(repeating: 0)
+        // In place: an inline array here was copied whole each time it was read.
+        self.collectionCovered.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         self.entryHits.removeAll(keepingCapacity: true)
         self.collectionHits.removeAll(keepingCapacity: true)
         self.twinOf.removeAll(keepingCapacity: true)

@@ -1,6 +1,6 @@
 /// What the firewall inspects: a request as it arrived, independent of any HTTP library.
 public struct FirewallRequest: Sendable {
-    /// A header field as ranges of ``Fields/head``'s bytes.
+    /// A header field as ranges of a head's bytes (``init(method:uri:head:fields:clientAddress:)``).
     public typealias FieldRange = (name: Range<Int>, value: Range<Int>)
 
     /// The header fields: as strings, or as ranges of the head's bytes as they arrived. A proxy hands over the

@@ -25,12 +25,16 @@ struct RequestView {
     private var hasNonASCIIName = false
     /// While a phase's entries are added: the buffer their bytes go into.
     private var buffer = ValueBuffer()
-    /// Entry indices grouped by collection, in entry order within each: collection `c` (its
-    /// ``TargetSelector/Collection/ordinal``) is `collectionStarts[c]..<collectionStarts[c + 1]`. One flat array
-    /// built once the entries are known, instead of an array per collection grown entry by entry (a dozen
-    /// reallocations for a plain GET).
-    private var collectionOrder: [Int] = []
-    private var collectionStarts = PerCollection(repeating: 0)
+    /// Entry indices grouped by collection, in entry order within each, after a prefix of where each group
+    /// starts: collection `c` (its ``TargetSelector/Collection/ordinal``) is
+    /// `collectionOrder[collectionOrder[c]..<collectionOrder[c + 1]]`. One flat array built once the entries are
+    /// known, instead of an array per collection grown entry by entry (a dozen reallocations for a plain GET).
+    /// The starts are in the same array, not inline: an inline array read from here was copied whole, twice for
+    /// each collection looked up.
+    private var collectionOrder = Self.emptyCollectionOrder
+    /// ``collectionOrder``'s prefix: the starts of the collections and of the end.
+    private static let orderPrefix = collectionCount + 1
+    private static let emptyCollectionOrder = [Int](repeating: orderPrefix, count: orderPrefix)
     /// How many collections there are (`allCases` builds an array each time it is asked).
     static let collectionCount = TargetSelector.Collection.allCases.count
     /// An integer per collection ordinal and one more, held inline: an array of a type other than bytes is
@@ -104,7 +108,7 @@ struct RequestView {
 
     /// The entries of the collection with ordinal `collection`, in entry order.
     func entries(in collection: Int) -> ArraySlice<Int> {
-        self.collectionOrder[self.collectionStarts[collection]..<self.collectionStarts[collection + 1]]
+        self.collectionOrder[self.collectionOrder[collection]..<self.collectionOrder[collection + 1]]
     }
 
     /// Member name `entry` as sent, for reporting a match.
@@ -152,9 +156,9 @@ struct RequestView {
         self.headBytes.removeAll(keepingCapacity: true)
         self.bodyBytes.removeAll(keepingCapacity: true)
         self.collectionOrder.removeAll(keepingCapacity: true)
+        self.collectionOrder.append(contentsOf: repeatElement(Self.orderPrefix, count: Self.orderPrefix))
         self.headEntryCount = 0
         self.hasNonASCIIName = false
-        self.collectionStarts = PerCollection(repeating: 0)
         self.hasBody = false
         self.longestValue = PerCollection(repeating: 0)
         self.isParsed = false
@@ -266,23 +270,23 @@ struct RequestView {
         for ordinal in 0..<Self.collectionCount { starts[ordinal + 1] += starts[ordinal] }
         var order: [Int] = []
         swap(&order, &self.collectionOrder)
+        let prefix = Self.orderPrefix
         order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: repeatElement(0, count: self.allEntries.count))
+        order.append(contentsOf: repeatElement(0, count: prefix + self.allEntries.count))
         // `starts` doubles as each collection's next free place, then is restored by shifting back. Written
         // through a pointer: the array's subscript checked its storage's uniqueness for every entry.
         order.withUnsafeMutableBufferPointer { order in
             self.allEntries.withUnsafeBufferPointer { entries in
                 for index in entries.indices {
                     let ordinal = entries[index].collection.ordinal
-                    order[starts[ordinal]] = index
+                    order[prefix &+ starts[ordinal]] = index
                     starts[ordinal] &+= 1
                 }
             }
+            order[0] = prefix
+            for ordinal in 1..<prefix { order[ordinal] = prefix &+ starts[ordinal &- 1] }
         }
-        for ordinal in stride(from: Self.collectionCount, to: 0, by: -1) { starts[ordinal] = starts[ordinal - 1] }
-        starts[0] = 0
         self.collectionOrder = order
-        self.collectionStarts = starts
     }
 
     /// Adds a member's value and its name as two entries (`args` and `arg_names`, say).
