@@ -345,10 +345,9 @@ public final class RuleSet: Sendable {
     /// ``evaluate(_:)`` in the storage of `spare`, a spent evaluation (nil at first), which is left holding this
     /// evaluation for the next call: a caller evaluating request after request allocates the arrays once.
     public func evaluate(_ request: FirewallRequest, reusing spare: inout FirewallEvaluation?) -> FirewallDecision {
-        var evaluation = FirewallEvaluation.start(ruleSet: self, request: request, reusing: &spare)
-        let headers = evaluation.runHeaders()
-        let decision = headers.verdict == .pass ? evaluation.runBody(request.body) : headers
-        spare = consume evaluation
+        FirewallEvaluation.start(ruleSet: self, request: request, in: &spare)
+        guard let headers = spare?.runHeaders() else { preconditionFailure("an evaluation was just started in the slot") }
+        guard headers.verdict == .pass, let decision = spare?.runBody(request.body) else { return headers }
         return decision
     }
 

@@ -332,21 +332,21 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
         var firewall: FirewallEvaluation?
         var allowed = state.firewall.rules.isEmpty
         if !allowed {
+            // Started and run in the loop's spare slot, where the last request's evaluation is.
             let (bytes, fields) = head.rawFields
-            var evaluation = FirewallEvaluation.start(
+            FirewallEvaluation.start(
                 ruleSet: state.firewall,
                 request: FirewallRequest(method: head.method.rawValue, uri: pending.uri, head: bytes, fields: fields, clientAddress: resolution.client),
-                reusing: &self.loop.spareFirewall
+                in: &self.loop.spareFirewall
             )
-            let decision = evaluation.runHeaders()
+            guard let decision = self.loop.spareFirewall?.runHeaders() else { preconditionFailure("an evaluation was just started in the slot") }
             if decision.isDenied || decision.verdict == .allow { self.countFirewall(decision) }
             if case .deny(let status) = decision.verdict {
-                self.loop.spareFirewall = consume evaluation
                 state.rateLimiter.release(rateDecision)
                 return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, unreadBody: head.hasBody)
             }
             allowed = decision.verdict == .allow
-            firewall = consume evaluation
+            firewall = self.loop.spareFirewall.take()
         }
 
         var forwardedHead = self.requestHeadBuffer.take() ?? context.channel.allocator.buffer(capacity: 512)
@@ -404,9 +404,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
     private func inspectBodyAndForward(_ exchange: Exchange) {
         exchange.bodyInspected = true
         // The evaluation is the exchange's from the headers phase until here, which runs once (`bodyInspected`).
-        guard var firewall = exchange.firewall.take() else { preconditionFailure("the body phase runs once per request") }
-        let decision = firewall.runBody(exchange.inspectedBody())
-        self.loop.spareFirewall = consume firewall
+        // Run where it is, then handed back to the loop.
+        guard let decision = exchange.firewall?.runBody(exchange.inspectedBody()) else { preconditionFailure("the body phase runs once per request") }
+        self.loop.spareFirewall = exchange.firewall.take()
         self.countFirewall(decision)
         if case .deny(let status) = decision.verdict {
             self.exchange = nil
