@@ -409,4 +409,24 @@ import Testing
         #expect(expected == ["1 headers:USER-AGENT SQLMap sqlmap/1.7", "2 cookies:session <x>", "3 header_names:X-Evil x-evil", "4 args:user.name o'neil"])
         #expect(set.evaluate(fromRanges).matches.map { "\($0.ruleID) \($0.target) \($0.value)" } == expected)
     }
+
+    /// The gate index marks each rule of the default set once: in the row of its lowest gate bit, or in the row of
+    /// rules without gate bits. A rule missing from it would never be tested; one in a row above its lowest bit
+    /// would be skipped when only that bit is a candidate.
+    @Test func theGateIndexMarksEachRuleByItsLowestGateBit() throws {
+        let set = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+        let words = set.prefilter.words
+        #expect(set.phases.map(\.count).reduce(0, +) >= 60)
+        for (phase, rules) in set.phases.enumerated() {
+            let ruleWords = set.gateIndexWords[phase]
+            let index = set.prefilterGateIndex[phase]
+            #expect(index.count == (words * 64 + 1) * ruleWords)
+            for position in rules.indices {
+                let rows = (0...(words * 64)).filter { index[$0 * ruleWords + position / 64] & (1 << UInt64(position % 64)) != 0 }
+                let gate = set.prefilterGates[phase][(position * words)..<((position + 1) * words)]
+                let lowest = gate.indices.first { gate[$0] != 0 }.map { ($0 - position * words) * 64 + gate[$0].trailingZeroBitCount }
+                #expect(rows == [lowest ?? words * 64], "rule \(rules[position].rule.id)")
+            }
+        }
+    }
 }

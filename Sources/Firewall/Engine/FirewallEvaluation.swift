@@ -46,6 +46,10 @@ public struct FirewallEvaluation {
     /// Per collection ordinal (`words` each): the union of its entries' `entryHits`. A condition visits only the
     /// collections that have its bit, instead of looking at each entry of every collection it targets.
     private var collectionHits: [UInt64] = []
+    /// The rules of the running phase whose gates may open (a bit per position, in its first
+    /// `gateIndexWords[phase]` words): those without gate bits, and those whose lowest gate bit is a candidate
+    /// (``RuleSet/prefilterGateIndex``).
+    private var mayOpen: [UInt64] = []
     /// Per entry: an earlier entry with the same bytes, whose prefilter rows answer for it (-1, or past the end:
     /// none known), and the table that finds them. Sought only in large collections of values
     /// (``twinBatchMinimum``), so a GET's evaluation never sizes the array.
@@ -195,49 +199,57 @@ public struct FirewallEvaluation {
 
     private mutating func run(phase: Int) -> FirewallDecision {
         guard !self.finished else { return self.decision }
-        if !self.ruleSet.phases[phase].isEmpty { self.updateCandidates() }
-        let settings = self.ruleSet.settings
         let rules = self.ruleSet.phases[phase]
+        if !rules.isEmpty {
+            self.updateCandidates()
+            self.markRulesThatMayOpen(phase: phase)
+        }
+        let settings = self.ruleSet.settings
         let gates = self.ruleSet.prefilterGates[phase]
-        for position in rules.indices {
-            // On ordinary traffic most rules have a condition whose literals no value holds: they end here,
-            // before any other lookup.
-            guard self.opens(gates, position) else { continue }
-            let compiled = rules[position]
-            var removed: [TargetSelector] = []
-            if let adjustment = self.adjustments[compiled.index] {
-                guard let targets = adjustment else { continue }
-                removed = targets
-            }
-            guard let (target, value) = self.matches(compiled, removing: removed) else { continue }
-            // The rule's fields are read where it is stored: a copy of the whole rule (its chain, targets and
-            // pattern) was a retain and a release for each of them, on every request a logging rule matches.
-            let detectionOnly = compiled.rule.detectionOnly || settings.detectionOnly
-            let action = compiled.rule.action
-            self.decision.matches.append(
-                RuleMatch(
-                    ruleID: compiled.rule.id, message: compiled.rule.message, tags: compiled.rule.tags, action: action,
-                    detectionOnly: detectionOnly, target: target, value: String(decoding: value.prefix(120), as: UTF8.self)
-                )
-            )
-            switch action {
-            case .log:
-                continue
-            case .allow:
-                self.decision.verdict = .allow
-                self.finished = true
-                return self.decision
-            case .deny(let status):
-                if detectionOnly {
-                    self.decision.wouldBlock = true
-                    continue
+        for ruleWord in 0..<self.ruleSet.gateIndexWords[phase] {
+            var positions = self.mayOpen[ruleWord]
+            while positions != 0 {
+                let position = ruleWord &* 64 &+ positions.trailingZeroBitCount
+                positions &= positions &- 1
+                // On ordinary traffic most rules have a condition whose literals no value holds: they end here,
+                // before any other lookup.
+                guard self.opens(gates, position) else { continue }
+                let compiled = rules[position]
+                var removed: [TargetSelector] = []
+                if let adjustment = self.adjustments[compiled.index] {
+                    guard let targets = adjustment else { continue }
+                    removed = targets
                 }
-                self.decision.verdict = .deny(status: status)
-                self.finished = true
-                return self.decision
-            case .score(let points):
-                self.decision.detectionScore += points
-                if !detectionOnly { self.decision.score += points }
+                guard let (target, value) = self.matches(compiled, removing: removed) else { continue }
+                // The rule's fields are read where it is stored: a copy of the whole rule (its chain, targets and
+                // pattern) was a retain and a release for each of them, on every request a logging rule matches.
+                let detectionOnly = compiled.rule.detectionOnly || settings.detectionOnly
+                let action = compiled.rule.action
+                self.decision.matches.append(
+                    RuleMatch(
+                        ruleID: compiled.rule.id, message: compiled.rule.message, tags: compiled.rule.tags, action: action,
+                        detectionOnly: detectionOnly, target: target, value: String(decoding: value.prefix(120), as: UTF8.self)
+                    )
+                )
+                switch action {
+                case .log:
+                    continue
+                case .allow:
+                    self.decision.verdict = .allow
+                    self.finished = true
+                    return self.decision
+                case .deny(let status):
+                    if detectionOnly {
+                        self.decision.wouldBlock = true
+                        continue
+                    }
+                    self.decision.verdict = .deny(status: status)
+                    self.finished = true
+                    return self.decision
+                case .score(let points):
+                    self.decision.detectionScore += points
+                    if !detectionOnly { self.decision.score += points }
+                }
             }
         }
         if self.decision.score >= settings.anomalyThreshold {
@@ -403,6 +415,27 @@ public struct FirewallEvaluation {
     private mutating func mayMatch(_ entry: Int, slot prefilterSlot: Int, bit: Int) -> Bool {
         let row = self.hitsRow(entry, prefilterSlot: prefilterSlot)
         return self.holds(bit: bit, in: self.hits, row: row)
+    }
+
+    /// Sets ``mayOpen`` for `phase`: its rules without gate bits, and those whose lowest gate bit is a candidate.
+    private mutating func markRulesThatMayOpen(phase: Int) {
+        let ruleWords = self.ruleSet.gateIndexWords[phase]
+        let index = self.ruleSet.prefilterGateIndex[phase]
+        let ungated = self.words &* 64
+        // Grown once for the widest phase, then written in place.
+        if self.mayOpen.count < ruleWords { self.mayOpen.append(contentsOf: repeatElement(0, count: ruleWords - self.mayOpen.count)) }
+        let candidates = self.candidates
+        self.mayOpen.withUnsafeMutableBufferPointer { mayOpen in
+            for ruleWord in 0..<ruleWords { mayOpen[ruleWord] = index[ungated &* ruleWords &+ ruleWord] }
+            for (word, candidateBits) in candidates.enumerated() {
+                var bits = candidateBits
+                while bits != 0 {
+                    let bit = word &* 64 &+ bits.trailingZeroBitCount
+                    bits &= bits &- 1
+                    for ruleWord in 0..<ruleWords { mayOpen[ruleWord] |= index[bit &* ruleWords &+ ruleWord] }
+                }
+            }
+        }
     }
 
     /// Whether every prefilter bit of the rule at `position` in a phase's `gates` is among the candidates.
