@@ -355,7 +355,7 @@ import Testing
             return #"{"items":["# + items.joined(separator: ",") + "]}"
         }
         let plain = [String](repeating: "regular order item", count: 8)
-        let skus = [String](repeating: "a'b", count: 8)
+        let skus = [String](repeating: "o'neil", count: 8)
         // The excluded first note is the one the others repeat: the third is judged on its own name.
         var notes = plain
         notes[0] = "ZnVuY3Rpb24"

@@ -604,7 +604,7 @@ public struct FirewallEvaluation {
                 let (range, inHead) = view.valueRange(entry)
                 return UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
             }
-            for entry in entries {
+            for entry in entries where view.valueCount(entry) >= Self.twinMinimumLength {
                 if let twin = twins.twin(of: entry, bytes(entry), bytes: bytes) { twinOf[entry] = Int32(truncatingIfNeeded: twin) }
             }
         }
@@ -615,6 +615,10 @@ public struct FirewallEvaluation {
     /// The fewest values of a collection, scanned at once, worth looking for twins among: a GET's dozen headers
     /// rarely repeat, and finding none costs a table and a hash each.
     private static let twinBatchMinimum = 16
+    /// The shortest value looked up: a shorter one is scanned in a few steps, and is too short for the chains
+    /// that decode (a twin spares their work), so looking it up cost more than it saved (reference.sh's JSON body
+    /// has sixty numbers of one and two digits).
+    private static let twinMinimumLength = 4
 
     /// Scans `value` (a chain's output: its byte classes are not needed) into a new row of `hits`.
     private mutating func scannedRow(_ value: ArraySlice<UInt8>) -> Int {
