@@ -273,8 +273,9 @@ struct RequestView {
         let prefix = Self.orderPrefix
         order.removeAll(keepingCapacity: true)
         order.append(contentsOf: repeatElement(0, count: prefix + self.allEntries.count))
-        // `starts` doubles as each collection's next free place, then is restored by shifting back. Written
-        // through a pointer: the array's subscript checked its storage's uniqueness for every entry.
+        // `starts` doubles as each collection's next free place; once every entry is placed, collection `c`'s
+        // holds where collection `c + 1` starts. Written through a pointer: the array's subscript checked its
+        // storage's uniqueness for every entry.
         order.withUnsafeMutableBufferPointer { order in
             self.allEntries.withUnsafeBufferPointer { entries in
                 for index in entries.indices {
