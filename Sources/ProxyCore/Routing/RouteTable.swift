@@ -2,11 +2,19 @@
 /// prefix wins. Built once per config; lookups allocate nothing.
 public struct RouteTable: Sendable {
     /// A route with its upstream resolved to an index.
-    public struct Entry: Sendable {
+    ///
+    /// A class: a request carries its route from the head to the response, and each copy of a struct retained
+    /// and released the route's four strings (a dozen times a request).
+    public final class Entry: Sendable {
         /// The route as configured.
         public let route: ProxyConfig.Route
         /// Index into the config's upstreams.
         public let upstream: Int
+
+        init(route: ProxyConfig.Route, upstream: Int) {
+            self.route = route
+            self.upstream = upstream
+        }
     }
 
     private let entries: [Entry]
