@@ -5,10 +5,10 @@ import Darwin
 #endif
 
 /// Finds, for each value of a request, an earlier value with the same bytes: its twin, whose prefilter rows
-/// and transformed forms it can share, since they depend on the bytes alone.
+/// (and the decoding done to make them) it can share, since they depend on the bytes alone.
 ///
 /// JSON arrays repeat their values (a status, a flag, a note on every item): reference.sh's 2 KB body holds the
-/// same note thirty times, and each was decoded from base64 and scanned again, a sixth of that body's
+/// same note thirty times, and each was decoded from base64 and scanned again, an eighth of that body's
 /// evaluation. Hashing a value costs about one instruction a byte, where scanning it costs fifteen.
 ///
 /// An open-addressing table of entry indices, with each slot's hash beside its index; grown, never shrunk, so
