@@ -341,14 +341,8 @@ import TestSupport
     @Test func repeatedValuesAreJudgedUnderTheirOwnNames() throws {
         let set = try Self.rules("""
             rules:
-              - id: 1
-                message: hidden
-                targets: [args]
-                exclude_targets: ['args:items.0.note']
-                transforms: [base64_decode]
-                operator: regex
-                argument: '\\bfunction\\b'
-                action: deny
+              - {id: 1, message: hidden, targets: [args], exclude_targets: ['args:items.0.note'], transforms: [base64_decode],
+                 operator: regex, argument: '\\bfunction\\b', action: deny}
               - {id: 2, message: quote, targets: ['args:items.3.sku'], operator: contains, argument: "'", action: deny}
             """)
         func body(notes: [String], skus: [String]) -> String {
