@@ -396,8 +396,10 @@ public struct FirewallEvaluation {
                     while triggered != 0 {
                         let group = range.lowerBound &+ groupWord &* 64 &+ triggered.trailingZeroBitCount
                         triggered &= triggered &- 1
-                        let row = self.hitsRow(entry, prefilterSlot: groups[group].slot)
-                        guard row != raw else { continue }
+                        // The group was triggered by the value's classes, so its chain's triggers are among them.
+                        let row = self.hitsRow(entry, prefilterSlot: groups[group].slot, triggered: true)
+                        // The raw row is counted already, and the empty row adds nothing.
+                        guard row != raw, row != self.emptyRow else { continue }
                         for word in 0..<words {
                             let hits = self.hits[row &* words &+ word]
                             entryHits[entry &* words &+ word] |= hits
@@ -456,13 +458,16 @@ public struct FirewallEvaluation {
 
     /// The row of `hits` holding the prefilter's result for entry `entry` after the chain of prefilter slot
     /// `prefilterSlot`, scanning the value the first time it is asked for. Values the chain left unchanged
-    /// share the raw value's row, so most values are scanned once.
-    private mutating func hitsRow(_ entry: Int, prefilterSlot: Int) -> Int {
+    /// share the raw value's row, so most values are scanned once. `triggered`: the caller knows the value holds
+    /// some of the chain's trigger bytes, which are then not looked up.
+    private mutating func hitsRow(_ entry: Int, prefilterSlot: Int, triggered: Bool = false) -> Int {
         let index = entry &* self.slotCount &+ prefilterSlot
         var row = Int(self.hitRow[index])
         if row < 0 {
             // None of the chain's trigger bytes occur: it cannot change the value, so it is not computed.
-            if self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 { return self.rawHitsRow(entry, prefilterSlot: prefilterSlot) }
+            if !triggered, self.ruleSet.prefilterSlotTriggers[prefilterSlot] & self.classes(of: entry) == 0 {
+                return self.rawHitsRow(entry, prefilterSlot: prefilterSlot)
+            }
             if self.view.valueCount(entry) < self.ruleSet.prefilterSlotMinimumInput[prefilterSlot] {
                 // Too short for the chain to make any of the slot's literals: no condition of the slot can match.
                 if self.emptyRow < 0 { self.emptyRow = self.scannedRow([]) }
