@@ -58,6 +58,22 @@ import Testing
         #expect(Self.twins(values, in: &table).allSatisfy { $0 == nil })
     }
 
+    /// Two values whose hashes agree in the half the table keeps (found by trying eight-byte values until two
+    /// do) are told apart by their bytes: a table that trusted the hash would make them twins.
+    @Test func valuesWhoseStoredHashesCollideAreComparedByTheirBytes() throws {
+        var seen: [UInt64: [UInt8]] = [:]
+        var pair: ([UInt8], [UInt8])?
+        for counter in UInt64(0)..<2_000_000 where pair == nil {
+            let value = withUnsafeBytes(of: counter.littleEndian) { Array($0) }
+            let stored = value.withUnsafeBufferPointer { ValueTwins.hash($0) } >> 32
+            if let earlier = seen[stored] { pair = (earlier, value) } else { seen[stored] = value }
+        }
+        let (first, second) = try #require(pair, "among the first two million values, two share the hash's stored half")
+        #expect(first != second)
+        var table = ValueTwins()
+        #expect(Self.twins([first, second, first, second], in: &table) == [nil, nil, 0, 1])
+    }
+
     /// Emptied, the table forgets what it held, so the next request's values are first occurrences again.
     @Test func removeAllForgetsEveryValue() {
         let values = (0..<200).map { Array("value \($0 % 50)".utf8) }

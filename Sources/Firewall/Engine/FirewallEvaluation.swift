@@ -547,8 +547,7 @@ public struct FirewallEvaluation {
                                 // walked in halves on its own.
                                 var waiting: (entry: Int, value: UnsafeBufferPointer<UInt8>, row: Int)?
                                 for entry in entries where hitRow[entry &* slotCount] < 0 && (!seeksTwins || twinOf[entry] < 0) {
-                                    let (range, inHead) = view.valueRange(entry)
-                                    let value = UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
+                                    let value = view.value(entry, head: head, body: body)
                                     let row = next
                                     next &+= 1
                                     hitRow[entry &* slotCount] = Int32(truncatingIfNeeded: row)
@@ -605,10 +604,7 @@ public struct FirewallEvaluation {
         twinOf.append(contentsOf: repeatElement(-1, count: self.view.count - twinOf.count))
         self.view.withPhaseBytes { head, body in
             let view = self.view
-            func bytes(_ entry: Int) -> UnsafeBufferPointer<UInt8> {
-                let (range, inHead) = view.valueRange(entry)
-                return UnsafeBufferPointer(rebasing: (inHead ? head : body)[range])
-            }
+            func bytes(_ entry: Int) -> UnsafeBufferPointer<UInt8> { view.value(entry, head: head, body: body) }
             for entry in entries where view.valueCount(entry) >= Self.twinMinimumLength {
                 if let twin = twins.twin(of: entry, bytes(entry), bytes: bytes) { twinOf[entry] = Int32(truncatingIfNeeded: twin) }
             }

@@ -214,7 +214,7 @@ public final class RuleSet: Sendable {
         self.prefilterGateIndex = zip(self.prefilterGates, self.gateIndexWords).map { gates, ruleWords in
             let ungated = words * 64
             var index = [UInt64](repeating: 0, count: (ungated + 1) * ruleWords)
-            for position in 0..<(gates.count / max(words, 1)) {
+            for position in 0..<(gates.count / words) {
                 let lowest = (0..<words).first { gates[position * words + $0] != 0 }.map { $0 * 64 + gates[position * words + $0].trailingZeroBitCount }
                 index[(lowest ?? ungated) * ruleWords + position / 64] |= 1 << UInt64(position % 64)
             }

@@ -74,7 +74,8 @@ struct RequestView {
         self.phaseBytes(of: entry)[self.allEntries[entry].value]
     }
 
-    /// Calls `body` with the head's bytes and the body's, which raw values are ranges of (``valueRange(_:)``).
+    /// Calls `body` with the head's bytes and the body's, which raw values are ranges of
+    /// (``value(_:head:body:)``).
     @inline(__always)
     func withPhaseBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         self.headBytes.withUnsafeBufferPointer { head in
@@ -82,10 +83,10 @@ struct RequestView {
         }
     }
 
-    /// Where entry `entry`'s raw value is: a range of the head's bytes (`inHead`) or of the body's.
+    /// Entry `entry`'s raw value in `head` or `body`, the buffers ``withPhaseBytes(_:)`` lends.
     @inline(__always)
-    func valueRange(_ entry: Int) -> (range: Range<Int>, inHead: Bool) {
-        (self.allEntries[entry].value, entry < self.headEntryCount)
+    func value(_ entry: Int, head: UnsafeBufferPointer<UInt8>, body: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: (entry < self.headEntryCount ? head : body)[self.allEntries[entry].value])
     }
 
     /// The length of entry `entry`'s raw value.

@@ -346,7 +346,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler, U
                 return self.reject(Self.firewallRejection(status: status, decision: decision, requestID: requestID), head: head, unreadBody: head.hasBody)
             }
             allowed = decision.verdict == .allow
-            firewall = self.loop.spareFirewall.take()
+            // An allowed request has no body phase: its evaluation stays in the slot for the next request.
+            if !allowed { firewall = self.loop.spareFirewall.take() }
         }
 
         var forwardedHead = self.requestHeadBuffer.take() ?? context.channel.allocator.buffer(capacity: 512)

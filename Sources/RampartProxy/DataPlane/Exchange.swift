@@ -16,7 +16,7 @@ final class Exchange {
     let forwardedHead: ByteBuffer
     var requestID: ProxyRequestID
     /// The firewall's evaluation until its body phase has run; then it goes back to the loop for reuse. Nil when
-    /// the rule set is empty.
+    /// the rule set is empty or the headers phase allowed the request outright.
     var firewall: FirewallEvaluation?
     var rateDecision: RateLimitDecision?
 
