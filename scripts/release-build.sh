@@ -4,7 +4,7 @@
 # optimized with a profile of the proxy's own traffic (LLVM IR profile-guided optimization).
 #
 #   1. An instrumented build counts branches and calls (.build-release/instrumented).
-#   2. It runs in front of a small Python backend with the default rules, and scripts/pgo/train.py sends it a
+#   2. It runs in front of a small Python backend with the default rules, and Benchmarks/proxy/train.py sends it a
 #      mix of browser and API requests, JSON and form bodies, and attacks the rules reject.
 #   3. llvm-profdata merges the counts; the optimized build lays out and inlines code by them
 #      (.build-release/optimized, from scratch: the build system does not notice a changed profile).
@@ -41,15 +41,15 @@ trap cleanup EXIT
 # train BINARY: serves the training traffic with BINARY in front of the Python backend, then stops it with
 # SIGTERM so that an instrumented binary writes its counts as it exits.
 train() {
-    python3 scripts/pgo/train.py backend 9105 &
+    python3 Benchmarks/proxy/train.py backend 9105 &
     local backend=$!
     pids+=("$backend")
-    "$1" serve --config scripts/pgo/rampart-train.yaml --threads 1 --log-level warning &
+    "$1" serve --config Benchmarks/proxy/rampart-train.yaml --threads 1 --log-level warning &
     local proxy=$!
     pids+=("$proxy")
     wait_for 9105
     wait_for 8095
-    python3 scripts/pgo/train.py send 8095 1500
+    python3 Benchmarks/proxy/train.py send 8095 1500
     kill -TERM "$proxy"
     wait "$proxy" || { echo "release-build: $1 did not stop cleanly" >&2; exit 1; }
     kill "$backend"

@@ -45,12 +45,13 @@ def request(workload, port):
     sys.exit("send_requests: unknown workload %r (get, get_host, query, post2k)" % workload)
 
 
-def read_response(conn, pending):
-    """Reads one response with a Content-Length body; returns its status and the bytes after it."""
+def read_response(conn, pending, head_only=False):
+    """Reads one response with a Content-Length body (none when `head_only`: the answer to a HEAD); returns its
+    status and the bytes after it."""
     while b"\r\n\r\n" not in pending:
         chunk = conn.recv(65536)
         if not chunk:
-            sys.exit("send_requests: the proxy closed a connection")
+            sys.exit("%s: the proxy closed a connection" % sys.argv[0])
         pending += chunk
     head, _, rest = pending.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
@@ -58,12 +59,12 @@ def read_response(conn, pending):
     length = 0
     for line in lines[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        if name.strip().lower() == b"content-length" and not head_only:
             length = int(value.strip())
     while len(rest) < length:
         chunk = conn.recv(65536)
         if not chunk:
-            sys.exit("send_requests: the proxy closed a connection mid-body")
+            sys.exit("%s: the proxy closed a connection mid-body" % sys.argv[0])
         rest += chunk
     return status, rest[length:]
 

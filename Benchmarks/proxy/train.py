@@ -5,8 +5,8 @@ profile of a profile-guided build (scripts/release-build.sh); `backend` serves a
 The mix is not the benchmark's requests: browsers' and API clients' GETs with their headers and cookies,
 queries of a few to thirty arguments, JSON bodies of many shapes and sizes (nested, escaped, numeric),
 urlencoded forms, HEAD and chunked requests, and attacks the default rules reject (SQL injection, XSS,
-path traversal, command injection, a Java serialized object). Every answer must be a 2xx or a rejection
-the request deserved; anything else stops the training, since a profile of error paths would be worthless.
+path traversal, command injection, a Java serialized object). Every ordinary request must get a 200, and
+every attack a 403; anything else stops the training, since a profile of error paths would be worthless.
 
     train.py send PORT [ROUNDS, default 400]
     train.py backend PORT     (answers every request with a small JSON body, keep-alive, until killed)
@@ -15,6 +15,8 @@ import random
 import socket
 import socketserver
 import sys
+
+from send_requests import read_response
 
 USER_AGENTS = [
     b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
@@ -83,20 +85,20 @@ ATTACKS = [
 def request(rng, host):
     kind = rng.random()
     if kind < 0.3:
-        return b"GET", b"/api/menu/%d" % rng.randint(1, 50), headers(rng, host), None, False
+        return b"GET", b"/api/menu/%d" % rng.randint(1, 50), headers(rng, host), None, False, 200
     if kind < 0.5:
-        return b"GET", ("/api/search?" + query(rng)).encode(), headers(rng, host), None, False
+        return b"GET", ("/api/search?" + query(rng)).encode(), headers(rng, host), None, False, 200
     if kind < 0.55:
-        return b"HEAD", b"/api/menu", headers(rng, host), None, False
+        return b"HEAD", b"/api/menu", headers(rng, host), None, False, 200
     if kind < 0.8:
         body = json_body(rng)
-        return b"POST", b"/api/orders", headers(rng, host) + [b"Content-Type: application/json"], body, rng.random() < 0.1
+        return b"POST", b"/api/orders", headers(rng, host) + [b"Content-Type: application/json"], body, rng.random() < 0.1, 200
     if kind < 0.9:
         body = query(rng).encode()
-        return b"POST", b"/api/form", headers(rng, host) + [b"Content-Type: application/x-www-form-urlencoded"], body, False
+        return b"POST", b"/api/form", headers(rng, host) + [b"Content-Type: application/x-www-form-urlencoded"], body, False, 200
     method, target, content_type, body = rng.choice(ATTACKS)
     fields = headers(rng, host) + ([b"Content-Type: " + content_type] if content_type else [])
-    return method, target, fields, body, False
+    return method, target, fields, body, False, 403
 
 
 def encode(method, target, fields, body, chunked):
@@ -107,31 +109,6 @@ def encode(method, target, fields, body, chunked):
     if body is not None:
         data += b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if chunked else body
     return data
-
-
-def read_response(conn, pending, head_only):
-    """Reads one response (Content-Length or no body); returns its status and the bytes after it."""
-    while b"\r\n\r\n" not in pending:
-        chunk = conn.recv(65536)
-        if not chunk:
-            sys.exit("train: the proxy closed a connection")
-        pending += chunk
-    head, _, rest = pending.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    if head_only:
-        length = 0
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            sys.exit("train: the proxy closed a connection mid-body")
-        rest += chunk
-    return status, rest[length:]
 
 
 class Backend(socketserver.StreamRequestHandler):
@@ -190,13 +167,14 @@ def main():
     for _ in range(rounds):
         sent = []
         for conn in conns:
-            method, target, fields, body, chunked = request(rng, host)
+            method, target, fields, body, chunked, expected = request(rng, host)
             conn.sendall(encode(method, target, fields, body, chunked))
-            sent.append(method == b"HEAD")
+            sent.append((method, target, expected))
         for index, conn in enumerate(conns):
-            status, pending[index] = read_response(conn, pending[index], sent[index])
-            if status not in (200, 403, 405):
-                sys.exit("train: got %d" % status)
+            method, target, expected = sent[index]
+            status, pending[index] = read_response(conn, pending[index], method == b"HEAD")
+            if status != expected:
+                sys.exit("train: %s %s got %d, not %d" % (method.decode(), target.decode(), status, expected))
             counts[status] = counts.get(status, 0) + 1
     for conn in conns:
         conn.close()
