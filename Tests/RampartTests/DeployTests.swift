@@ -67,6 +67,47 @@ import Yams
         #expect(packages == ["libpcre2-8-0", "zlib1g", "libssl3"])
     }
 
+    /// The container and the systemd recipe install the release build (`scripts/release-build.sh`), which has the
+    /// benchmark's flags; they used plain `swift build -c release`, without `-enforce-exclusivity=unchecked`.
+    @Test func deploymentsInstallTheReleaseBuild() throws {
+        let dockerfile = try Self.text(Self.deploy + "/container/Dockerfile")
+        #expect(dockerfile.contains("RUN scripts/release-build.sh --static-swift-stdlib"))
+        #expect(dockerfile.contains("cp .build-release/rampart "))
+        #expect(!dockerfile.contains("--product rampart"), "rampart is not built a second way")
+        let recipe = try Self.text(Self.deploy + "/README.md")
+        #expect(recipe.contains("make release && install -m 755 .build-release/rampart /usr/local/bin/rampart"))
+        let makefile = try Self.text(repositoryRoot + "/Makefile")
+        let script = try Self.text(repositoryRoot + "/scripts/release-build.sh")
+        #expect(makefile.contains("SWIFT_RELEASE_FLAGS := -c release -Xswiftc -enforce-exclusivity=unchecked"))
+        #expect(script.contains("flags=(-c release -Xswiftc -enforce-exclusivity=unchecked "))
+    }
+
+    /// The release build trains its profile with `Benchmarks/proxy/train.py` through the default rules and stops
+    /// if an ordinary request is not answered 200 or an attack not 403. A rule change that broke either would
+    /// stop `make release` and the container build; it fails here first, against the debug build.
+    @Test func theReleaseBuildsTrainingTrafficIsAnsweredAsItRequires() async throws {
+        let train = repositoryRoot + "/Benchmarks/proxy/train.py"
+        let backend = try ChildProcess("python3", arguments: { port in [train, "backend", "\(port)"] })
+        defer { backend.kill() }
+        let shipped = try Self.text(repositoryRoot + "/Benchmarks/proxy/rampart-train.yaml")
+        let config = shipped.replacingOccurrences(of: "127.0.0.1:9105", with: "127.0.0.1:\(backend.port)")
+            .replacingOccurrences(of: "rules: Benchmarks/proxy/rules", with: "rules: \(repositoryRoot)/Benchmarks/proxy/rules")
+        #expect(config.contains("127.0.0.1:\(backend.port)") && config.contains("rules: \(repositoryRoot)"), "the training config's backend and rules moved")
+        let path = NSTemporaryDirectory() + "rampart-train-\(UUID().uuidString).yaml"
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (listenPort, adminPort) = (try freePort(), try freePort())
+        let proxy = try ChildProcess(CheckCommandTests.binary, arguments: { _ in
+            ["serve", "--config", path, "--threads", "1", "--log-level", "warning"]
+        }, environment: ["RAMPART_LISTEN": "127.0.0.1:\(listenPort)", "RAMPART_ADMIN_LISTEN": "127.0.0.1:\(adminPort)"], port: listenPort)
+        defer { proxy.kill() }
+        try await backend.ready()
+        try await proxy.ready()
+        let sent = try await runProgram("/usr/bin/env", ["python3", train, "send", "\(proxy.port)", "40"])
+        #expect(sent.status == 0, "\(sent.output)\(sent.errors)")
+        #expect(sent.output.contains(" x 200") && sent.output.contains(" x 403"), "\(sent.output)")
+    }
+
     static func debianPackage(of library: String) async throws -> String {
         for path in [library, library.replacingOccurrences(of: "/usr/lib/", with: "/lib/"), library.replacingOccurrences(of: "/lib/", with: "/usr/lib/")] {
             let owner = try await runProgram("/usr/bin/dpkg", ["-S", path])
