@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the `rampart` executable the way it is benchmarked and deployed: a release build without runtime
-# exclusivity checks, with cross-module optimization (function bodies inlined and specialized across modules), and
-# optimized with a profile of the proxy's own traffic (LLVM IR profile-guided optimization).
+# exclusivity checks, with cross-module optimization (function bodies inlined and specialized across
+# modules), and optimized with a profile of the proxy's own traffic (LLVM IR profile-guided optimization).
 #
 #   1. An instrumented build counts branches and calls (.build-release/instrumented).
-#   2. It runs in front of a small Python backend with the default rules, and Benchmarks/proxy/train.py sends it a
-#      mix of browser and API requests, JSON and form bodies, and attacks the rules reject.
+#   2. It runs in front of a small Python backend with the default rules, and Benchmarks/proxy/train.py sends
+#      it a mix of browser and API requests, JSON and form bodies, and attacks the rules reject.
 #   3. llvm-profdata merges the counts; the optimized build lays out and inlines code by them
 #      (.build-release/optimized, from scratch: the build system does not notice a changed profile).
 #   4. The optimized binary answers the same traffic once more before it is copied to .build-release/rampart.

@@ -33,13 +33,15 @@ def word(rng):
 
 
 def headers(rng, host):
-    lines = [b"Host: " + host, b"User-Agent: " + rng.choice(USER_AGENTS), b"Accept: " + rng.choice([b"*/*", b"application/json", b"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"])]
+    accept = rng.choice([b"*/*", b"application/json", b"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"])
+    lines = [b"Host: " + host, b"User-Agent: " + rng.choice(USER_AGENTS), b"Accept: " + accept]
     if rng.random() < 0.6:
         lines.append(b"Accept-Encoding: gzip, deflate, br")
     if rng.random() < 0.5:
         lines.append(b"Accept-Language: en-US,en;q=0.9")
     if rng.random() < 0.5:
-        lines.append(b"Cookie: session=%s; theme=%s" % ("".join(rng.choice("abcdef0123456789") for _ in range(32)).encode(), rng.choice([b"dark", b"light"])))
+        session = "".join(rng.choice("abcdef0123456789") for _ in range(32)).encode()
+        lines.append(b"Cookie: session=%s; theme=%s" % (session, rng.choice([b"dark", b"light"])))
     if rng.random() < 0.3:
         lines.append(b"X-Requested-With: XMLHttpRequest")
     if rng.random() < 0.2:
