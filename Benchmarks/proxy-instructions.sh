@@ -27,12 +27,7 @@ trap cleanup EXIT
 cp "$(swift build -c release --show-bin-path)/ProxyBench" "$dir/ProxyBench"
 strip --strip-debug "$dir/ProxyBench"
 
-listening() { python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)))"; }
-wait_for() {
-    for _ in $(seq 240); do listening "$1" && return 0; sleep 0.5; done
-    echo "proxy-instructions: nothing listens on 127.0.0.1:$1" >&2
-    exit 1
-}
+source scripts/loopback.sh
 if ! listening 9001; then
     cat > "$dir/backend.conf" <<CONF
 worker_processes 1;
@@ -46,7 +41,7 @@ http {
 }
 CONF
     nginx -c "$dir/backend.conf"
-    wait_for 9001
+    wait_for 9001 120
 fi
 
 # measure CONFIG PORT: one callgrind run of the proxy, every workload in turn; prints a table column.
@@ -57,7 +52,7 @@ measure() {
         "$dir/ProxyBench" "$config" >"$dir/valgrind.log" 2>&1 &
     local pid=$!
     pids+=("$pid")
-    wait_for "$port"
+    wait_for "$port" 120
     local dumps=0
     for workload in get get_host query post2k; do
         python3 Benchmarks/proxy/send_requests.py "$port" "$workload" 200

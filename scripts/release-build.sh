@@ -25,15 +25,10 @@ for needed in "$profdata" "$runtime"; do
 done
 command -v python3 >/dev/null || { echo "release-build: python3 is needed to train the profile" >&2; exit 1; }
 
-listening() { python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)))"; }
+source scripts/loopback.sh
 for port in 8095 9105 9915; do
     ! listening "$port" || { echo "release-build: 127.0.0.1:$port is in use; training needs it" >&2; exit 1; }
 done
-wait_for() {
-    for _ in $(seq 100); do listening "$1" && return 0; sleep 0.1; done
-    echo "release-build: nothing listens on 127.0.0.1:$1" >&2
-    exit 1
-}
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -47,8 +42,8 @@ train() {
     "$1" serve --config Benchmarks/proxy/rampart-train.yaml --threads 1 --log-level warning &
     local proxy=$!
     pids+=("$proxy")
-    wait_for 9105
-    wait_for 8095
+    wait_for 9105 10
+    wait_for 8095 10
     python3 Benchmarks/proxy/train.py send 8095 1500
     kill -TERM "$proxy"
     wait "$proxy" || { echo "release-build: $1 did not stop cleanly" >&2; exit 1; }

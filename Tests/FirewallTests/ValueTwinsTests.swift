@@ -63,10 +63,14 @@ import Testing
     @Test func valuesWhoseStoredHashesCollideAreComparedByTheirBytes() throws {
         var seen: [UInt64: [UInt8]] = [:]
         var pair: ([UInt8], [UInt8])?
-        for counter in UInt64(0)..<2_000_000 where pair == nil {
+        for counter in UInt64(0)..<2_000_000 {
             let value = withUnsafeBytes(of: counter.littleEndian) { Array($0) }
             let stored = value.withUnsafeBufferPointer { ValueTwins.hash($0) } >> 32
-            if let earlier = seen[stored] { pair = (earlier, value) } else { seen[stored] = value }
+            if let earlier = seen[stored] {
+                pair = (earlier, value)
+                break
+            }
+            seen[stored] = value
         }
         let (first, second) = try #require(pair, "among the first two million values, two share the hash's stored half")
         #expect(first != second)
